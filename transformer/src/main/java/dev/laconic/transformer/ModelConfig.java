@@ -96,11 +96,13 @@ public record ModelConfig(
         int kvHeads = c.path("num_key_value_heads").asInt(heads);
         int headDim = c.hasNonNull("head_dim") ? c.get("head_dim").asInt() : hidden / heads;
 
+        // transformers 4.x writes rope_theta + rope_scaling; 5.x writes both into rope_parameters
+        JsonNode rs = c.hasNonNull("rope_parameters") ? c.get("rope_parameters") : c.path("rope_scaling");
+        double theta = rs.hasNonNull("rope_theta") ? rs.get("rope_theta").asDouble() : c.path("rope_theta").asDouble(10000);
         Llama3Scaling scaling = null;
-        JsonNode rs = c.path("rope_scaling");
         if (!rs.isMissingNode() && !rs.isNull()) {
             String type = rs.path("rope_type").asText(rs.path("type").asText(""));
-            if (!type.equals("llama3") && !type.equals("default"))
+            if (!type.equals("llama3") && !type.equals("default") && !type.isEmpty())
                 throw new IllegalArgumentException("rope_scaling.rope_type: " + type + " is not supported (llama3)");
             if (type.equals("llama3")) scaling = new Llama3Scaling(rs.path("factor").asDouble(8),
                     rs.path("low_freq_factor").asDouble(1), rs.path("high_freq_factor").asDouble(4),
@@ -117,7 +119,7 @@ public record ModelConfig(
         }
         return new ModelConfig(arch, hidden, req(c, "intermediate_size"), req(c, "num_hidden_layers"), heads, kvHeads,
                 headDim, req(c, "vocab_size"), (float) c.path("rms_norm_eps").asDouble(1e-6),
-                c.path("rope_theta").asDouble(10000), scaling, qwen || attnBias, !qwen && attnBias,
+                theta, scaling, qwen || attnBias, !qwen && attnBias,
                 c.path("tie_word_embeddings").asBoolean(false), c.path("max_position_embeddings").asInt(4096),
                 bos, eos.stream().distinct().mapToInt(Integer::intValue).toArray());
     }
