@@ -116,6 +116,12 @@ public interface Ops {
     default void lmHeadLogProbs(Tensor h, Tensor wOut, int[] targets, Tensor logp,
                                 Tensor dlogp, Tensor dh, Tensor dwOut) {
         int tTotal = h.dim(0), vocab = wOut.dim(0);
+        if (targets.length != tTotal)
+            throw new IllegalArgumentException("lmHeadLogProbs: " + targets.length + " targets for h " + h);
+        for (int t = 0; t < tTotal; t++)   // checked here so the message gives the sequence position, not the chunk's
+            if (targets[t] < 0 || targets[t] >= vocab)
+                throw new IndexOutOfBoundsException("token id " + targets[t] + " at position " + t
+                        + " is outside the vocabulary [0, " + vocab + ")");
         int chunk = Math.min(LM_HEAD_CHUNK, Math.max(1, tTotal));
         Tensor logitsBuf = Tensor.zeros(DType.F32, chunk, vocab);
         Tensor lseBuf = Tensor.zeros(DType.F32, chunk);
@@ -139,6 +145,8 @@ public interface Ops {
      */
     default double crossEntropy(Tensor h, Tensor wOut, int[] targets, float[] weight, Tensor dh, Tensor dwOut) {
         int tTotal = h.dim(0);
+        if (weight.length != tTotal)
+            throw new IllegalArgumentException("crossEntropy: " + weight.length + " weights for h " + h);
         double wsum = 0;
         for (int t = 0; t < tTotal; t++) wsum += weight[t];
         if (wsum <= 0) throw new IllegalArgumentException("cross-entropy weights sum to " + wsum);
