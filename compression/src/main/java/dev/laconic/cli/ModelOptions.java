@@ -1,0 +1,33 @@
+package dev.laconic.cli;
+
+import dev.laconic.kernels.VectorOps;
+import dev.laconic.tensor.DType;
+import dev.laconic.transformer.Model;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** The flags every model command shares: --model, --dtype, --threads. */
+public final class ModelOptions {
+    @Option(names = "--model", required = true, description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)")
+    Path model;
+
+    @Option(names = "--dtype", defaultValue = "bf16", description = "weights kept in memory as bf16 (zero-copy for BF16 files) or f32 (default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    @Option(names = "--threads", description = "worker threads (default: all cores)")
+    void threads(int n) {
+        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
+        System.setProperty("laconic.threads", Integer.toString(n));   // read when the pool starts
+    }
+
+    public Model load() throws IOException {
+        DType d = switch (dtype.toLowerCase()) {
+            case "bf16" -> DType.BF16;
+            case "f32" -> DType.F32;
+            default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, not " + dtype);
+        };
+        return Model.load(model, d, new VectorOps());
+    }
+}

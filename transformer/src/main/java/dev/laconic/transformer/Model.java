@@ -1,0 +1,113 @@
+package dev.laconic.transformer;
+
+import dev.laconic.tensor.DType;
+import dev.laconic.tensor.Ops;
+import dev.laconic.tensor.Tensor;
+import dev.laconic.tensor.safetensors.Checkpoint;
+import dev.laconic.transformer.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * A Hugging Face model directory opened for use: config, memory-mapped weights, tokenizer.
+ *
+ * <p>{@code dtype} chooses what matrices are kept as: a matrix already stored in that dtype is a
+ * zero-copy view of the mapped file (a BF16 checkpoint costs no heap at --dtype bf16); otherwise it
+ * is converted once into the heap. Norm weights and biases are always F32. Closing unmaps the
+ * files; the transformer must not be used afterwards.
+ */
+public final class Model implements AutoCloseable {
+    private final Path dir;
+    private final ModelConfig config;
+    private final Checkpoint checkpoint;
+    private final Transformer transformer;
+    private final Tokenizer tokenizer;   // null when the directory has no tokenizer.json
+
+    private Model(Path dir, ModelConfig config, Checkpoint checkpoint, Transformer transformer, Tokenizer tokenizer) {
+        this.dir = dir;
+        this.config = config;
+        this.checkpoint = checkpoint;
+        this.transformer = transformer;
+        this.tokenizer = tokenizer;
+    }
+
+    public static Model load(Path dir, DType dtype, Ops ops) throws IOException {
+        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("--dtype must be f32 or bf16, not " + dtype);
+        if (!Files.isDirectory(dir)) throw new IOException(dir + ": not a model directory");
+        ModelConfig cfg = ModelConfig.load(dir);
+        Tokenizer tok = Files.isRegularFile(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
+        Checkpoint ck = Checkpoint.open(dir);
+        try {
+            Weights w = weights(ck, cfg, dtype);
+            return new Model(dir, cfg, ck, new Transformer(cfg, w, ops), tok);
+        } catch (RuntimeException e) {
+            ck.close();                         // all or nothing: no half-loaded model stays mapped
+            throw e;
+        }
+    }
+
+    /** Reads every parameter under its Hugging Face name, checking shapes against the config. */
+    static Weights weights(Checkpoint ck, ModelConfig cfg, DType keep) {
+        int c = cfg.hidden(), qd = cfg.heads() * cfg.headDim(), kvd = cfg.kvHeads() * cfg.headDim(), f = cfg.intermediate();
+        Weights.Layer[] layers = new Weights.Layer[cfg.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            String p = "model.layers." + l + ".";
+            layers[l] = new Weights.Layer(
+                    vector(ck, p + "input_layernorm.weight", c),
+                    matrix(ck, p + "self_attn.q_proj.weight", keep, qd, c),
+                    cfg.qkvBias() ? vector(ck, p + "self_attn.q_proj.bias", qd) : null,
+                    matrix(ck, p + "self_attn.k_proj.weight", keep, kvd, c),
+                    cfg.qkvBias() ? vector(ck, p + "self_attn.k_proj.bias", kvd) : null,
+                    matrix(ck, p + "self_attn.v_proj.weight", keep, kvd, c),
+                    cfg.qkvBias() ? vector(ck, p + "self_attn.v_proj.bias", kvd) : null,
+                    matrix(ck, p + "self_attn.o_proj.weight", keep, c, qd),
+                    cfg.oBias() ? vector(ck, p + "self_attn.o_proj.bias", c) : null,
+                    vector(ck, p + "post_attention_layernorm.weight", c),
+                    matrix(ck, p + "mlp.gate_proj.weight", keep, f, c),
+                    matrix(ck, p + "mlp.up_proj.weight", keep, f, c),
+                    matrix(ck, p + "mlp.down_proj.weight", keep, c, f));
+        }
+        Tensor embed = matrix(ck, "model.embed_tokens.weight", keep, cfg.vocab(), c);
+        Tensor lmHead;
+        if (ck.contains("lm_head.weight") && !cfg.tieWordEmbeddings()) lmHead = matrix(ck, "lm_head.weight", keep, cfg.vocab(), c);
+        else if (cfg.tieWordEmbeddings()) lmHead = embed;
+        else throw new IllegalArgumentException(ck.path() + ": lm_head.weight is missing and tie_word_embeddings is false");
+        return new Weights(embed, layers, vector(ck, "model.norm.weight", c), lmHead);
+    }
+
+    private static Tensor matrix(Checkpoint ck, String name, DType keep, int rows, int cols) {
+        Tensor t = find(ck, name, rows, cols);
+        if (!t.dtype().isFloat()) throw new IllegalArgumentException(ck.fileOf(name).path() + ": " + name + " has dtype " + t.dtype() + ", expected a float type");
+        return t.dtype() == keep ? t : t.to(keep);
+    }
+
+    private static Tensor vector(Checkpoint ck, String name, int n) {
+        return find(ck, name, n).to(DType.F32);
+    }
+
+    private static Tensor find(Checkpoint ck, String name, int... shape) {
+        if (!ck.contains(name)) throw new IllegalArgumentException(ck.path() + ": tensor " + name + " is missing");
+        Tensor t = ck.tensor(name);
+        if (!Arrays.equals(t.shape(), shape))
+            throw new IllegalArgumentException(ck.fileOf(name).path() + ": " + name + " has shape " + Arrays.toString(t.shape())
+                    + " but config.json implies " + Arrays.toString(shape));
+        return t;
+    }
+
+    public Path dir() { return dir; }
+    public ModelConfig config() { return config; }
+    public Transformer transformer() { return transformer; }
+
+    public Tokenizer tokenizer() {
+        if (tokenizer == null) throw new IllegalStateException(dir + ": no tokenizer.json");
+        return tokenizer;
+    }
+
+    @Override
+    public void close() {
+        checkpoint.close();
+    }
+}

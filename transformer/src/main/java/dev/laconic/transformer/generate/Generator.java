@@ -1,0 +1,197 @@
+package dev.laconic.transformer.generate;
+
+import it.unimi.dsi.fastutil.floats.FloatArrayList;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+import dev.laconic.transformer.KVCache;
+import dev.laconic.transformer.Transformer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+/**
+ * Batched generation: P prompts × n samples decoded together.
+ *
+ * <pre>
+ *   prefill all prompts in one forward (GEMM over every prompt token)
+ *   copy each prompt's cache into its n sample caches
+ *   loop: pick one token per live sample (its own seeded RNG) → stop checks → one forward over all
+ *         live samples (a T = live-count product per weight matrix: decode reads each weight once)
+ * </pre>
+ * Text matters only for stop strings and the reasoning/answer split, so the tokenizer enters as a
+ * decode function; the thinking budget needs the ids of {@code </think>} and of the text forced
+ * when the budget runs out ({@code "\n</think>\n\n"}).
+ *
+ * @param decode      ids → text (special tokens kept)
+ * @param thinkEndId  id of {@code </think>}, or -1
+ * @param thinkForce  ids appended when the thinking budget is spent (ends with {@code </think>} and
+ *                    the blank line), or an empty array
+ */
+public record Generator(Transformer model, Function<int[], String> decode, int thinkStartId, int thinkEndId,
+                        int[] thinkForce) {
+
+    /** Called after every token of every sample (for streaming). */
+    @FunctionalInterface
+    public interface Listener {
+        void token(int promptIndex, int sample, int tokenId);
+    }
+
+    /** One live sample. */
+    private static final class Seq {
+        final int prompt, sample;
+        final KVCache cache;
+        final SplittableRandom rng;
+        final IntArrayList ids = new IntArrayList();
+        final FloatArrayList logprobs = new FloatArrayList();
+        boolean thinking;            // inside a thinking block
+        int reasoningTokens;
+        Completion.Finish finish;
+
+        Seq(int prompt, int sample, KVCache cache, long seed, boolean thinking) {
+            this.prompt = prompt;
+            this.sample = sample;
+            this.cache = cache;
+            // one independent stream per (prompt, sample): results do not depend on batching
+            this.rng = new SplittableRandom(mix(seed, prompt, sample));
+            this.thinking = thinking;
+        }
+    }
+
+    public List<Completion> generate(List<int[]> prompts, GenerationConfig gc, Listener listener) {
+        var cfg = model.config();
+        int vocab = cfg.vocab();
+        // 1. prefill every prompt at once
+        KVCache[] prefill = new KVCache[prompts.size()];
+        int[][] promptIds = new int[prompts.size()][];
+        for (int p = 0; p < prefill.length; p++) {
+            promptIds[p] = prompts.get(p);
+            if (promptIds[p].length == 0) throw new IllegalArgumentException("prompt " + p + " is empty");
+            for (int id : promptIds[p])
+                if (id < 0 || id >= vocab) throw new IllegalArgumentException("prompt " + p + ": token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            int capacity = promptIds[p].length + gc.maxTokens() + thinkForce.length;
+            if (capacity > cfg.maxPositions())
+                throw new IllegalArgumentException("prompt " + p + ": " + promptIds[p].length + " prompt tokens + " + gc.maxTokens()
+                        + " new tokens exceed the model's context of " + cfg.maxPositions());
+            prefill[p] = new KVCache(cfg, capacity);
+        }
+        float[] promptLogits = model.nextLogits(promptIds, prefill).floatArray();
+
+        // 2. n samples per prompt share the prefill
+        List<Seq> all = new ArrayList<>();
+        for (int p = 0; p < prefill.length; p++)
+            for (int s = 0; s < gc.samples(); s++) {
+                KVCache cache = s == gc.samples() - 1 ? prefill[p] : copy(prefill[p], cfg);
+                all.add(new Seq(p, s, cache, gc.seed(), opensThinking(promptIds[p])));
+            }
+        int[][] pending = new int[all.size()][];
+        for (int i = 0; i < all.size(); i++) {
+            Seq q = all.get(i);
+            pending[i] = accept(q, gc.sampler().pick(promptLogits, q.prompt * vocab, vocab, q.rng), gc, listener);
+        }
+
+        // 3. decode all live samples together
+        while (true) {
+            List<Integer> live = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) if (all.get(i).finish == null) live.add(i);
+            if (live.isEmpty()) break;
+            int[][] tokens = new int[live.size()][];
+            KVCache[] caches = new KVCache[live.size()];
+            for (int j = 0; j < live.size(); j++) {
+                tokens[j] = pending[live.get(j)];
+                caches[j] = all.get(live.get(j)).cache;
+            }
+            float[] logits = model.nextLogits(tokens, caches).floatArray();
+            for (int j = 0; j < live.size(); j++) {
+                Seq q = all.get(live.get(j));
+                pending[live.get(j)] = accept(q, gc.sampler().pick(logits, j * vocab, vocab, q.rng), gc, listener);
+            }
+        }
+
+        List<Completion> out = new ArrayList<>();
+        for (Seq q : all) out.add(complete(q));
+        return out;
+    }
+
+    /** Records a picked token; returns the ids to feed next (the token, or it plus the forced think end). */
+    private int[] accept(Seq q, Sampler.Pick pick, GenerationConfig gc, Listener listener) {
+        q.ids.add(pick.token());
+        q.logprobs.add(pick.logprob());
+        if (listener != null) listener.token(q.prompt, q.sample, pick.token());
+        if (q.thinking) {
+            if (pick.token() == thinkEndId) q.thinking = false;
+            else q.reasoningTokens++;
+        }
+        if (!gc.ignoreEos() && isEos(pick.token())) { q.finish = Completion.Finish.EOS; return null; }
+        if (q.ids.size() >= gc.maxTokens()) { q.finish = Completion.Finish.LENGTH; return null; }
+        if (!gc.stop().isEmpty()) {
+            String text = decode.apply(q.ids.toIntArray());
+            for (String s : gc.stop()) if (text.endsWith(s)) { q.finish = Completion.Finish.STOP; return null; }
+        }
+        if (q.thinking && gc.thinkBudget() >= 0 && q.reasoningTokens >= gc.thinkBudget() && thinkForce.length > 0) {
+            // budget spent: force "\n</think>\n\n" and let the model answer
+            int room = Math.min(thinkForce.length, gc.maxTokens() - q.ids.size());
+            int[] forced = Arrays.copyOf(thinkForce, room);
+            for (int id : forced) {
+                q.ids.add(id);
+                q.logprobs.add(0f);
+                if (listener != null) listener.token(q.prompt, q.sample, id);
+            }
+            q.thinking = false;
+            if (q.ids.size() >= gc.maxTokens()) { q.finish = Completion.Finish.LENGTH; return null; }
+            int[] feed = new int[forced.length + 1];
+            feed[0] = pick.token();
+            System.arraycopy(forced, 0, feed, 1, forced.length);
+            return feed;
+        }
+        return new int[]{pick.token()};
+    }
+
+    private Completion complete(Seq q) {
+        int[] ids = q.ids.toIntArray();
+        float[] lp = new float[ids.length];
+        for (int i = 0; i < lp.length; i++) lp[i] = q.logprobs.get(i);
+        String text = decode.apply(ids);
+        String reasoning = "", answer = text;
+        int cut = -1;
+        for (int i = 0; i < ids.length; i++) if (ids[i] == thinkEndId) cut = i;
+        boolean thinkingPrompt = q.reasoningTokens > 0 || cut >= 0;
+        if (cut >= 0) {
+            reasoning = decode.apply(Arrays.copyOf(ids, cut));
+            answer = decode.apply(Arrays.copyOfRange(ids, cut + 1, ids.length));
+        } else if (thinkingPrompt && q.thinking) {
+            reasoning = text;
+            answer = "";
+        }
+        return new Completion(q.prompt, q.sample, ids, lp, text, reasoning, answer, q.finish, q.reasoningTokens);
+    }
+
+    private boolean isEos(int id) {
+        for (int e : model.config().eosIds()) if (e == id) return true;
+        return false;
+    }
+
+    /** Does the prompt end inside an open thinking block (last &lt;think&gt; after the last &lt;/think&gt;)? */
+    private boolean opensThinking(int[] prompt) {
+        if (thinkStartId < 0) return false;
+        for (int i = prompt.length - 1; i >= 0; i--) {
+            if (prompt[i] == thinkEndId) return false;
+            if (prompt[i] == thinkStartId) return true;
+        }
+        return false;
+    }
+
+    private static KVCache copy(KVCache src, dev.laconic.transformer.ModelConfig cfg) {
+        KVCache c = new KVCache(cfg, src.capacity());
+        c.copyPrefix(src, src.length());
+        return c;
+    }
+
+    static long mix(long seed, int prompt, int sample) {
+        long z = seed + 0x9E3779B97F4A7C15L * (prompt * 65_537L + sample + 1);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
