@@ -1,0 +1,256 @@
+package dev.laconic.training;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.tensor.Tensor;
+import dev.laconic.tensor.safetensors.SafetensorsWriter;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * A training run on disk:
+ * <pre>
+ *   RUN_DIR/config.json                       the run's options (what --resume must match)
+ *   RUN_DIR/metrics.jsonl                     one line per optimizer step
+ *   RUN_DIR/checkpoints/step-000010/          trainable.safetensors  parameters (F32, their own names)
+ *                                             optimizer.safetensors  AdamW m, v (exp_avg.NAME, exp_avg_sq.NAME)
+ *                                             state.json             step, AdamW step, data cursor, RNG
+ *   RUN_DIR/final/                            the result (HF model directory or PEFT adapter)
+ * </pre>
+ * Directories are published atomically: written under a {@code .tmp-*} name, every file fsynced,
+ * then renamed into place and the parent fsynced. A run killed mid-write leaves only a temp
+ * directory, which resuming ignores and deletes: it continues from the previous checkpoint.
+ */
+public final class RunDir {
+    public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static final String PARAMS = "trainable.safetensors", OPTIMIZER = "optimizer.safetensors", STATE = "state.json";
+
+    private final Path dir;
+
+    public RunDir(Path dir) {
+        this.dir = dir.toAbsolutePath().normalize();
+    }
+
+    public Path dir() { return dir; }
+    public Path config() { return dir.resolve("config.json"); }
+    public Path metrics() { return dir.resolve("metrics.jsonl"); }
+    public Path checkpoints() { return dir.resolve("checkpoints"); }
+    public Path finalDir() { return dir.resolve("final"); }
+
+    public Path checkpoint(long step) {
+        return checkpoints().resolve(String.format("step-%06d", step));
+    }
+
+    /** A fresh run: the directory must not exist or be empty. Writes config.json and an empty metrics file. */
+    public void create(ObjectNode config) throws IOException {
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> s = Files.list(dir)) {
+                if (s.findAny().isPresent())
+                    throw new IllegalArgumentException(dir + ": already holds a run (use --resume to continue it, or another --out)");
+            }
+        } else if (Files.exists(dir)) {
+            throw new IllegalArgumentException(dir + ": exists and is not a directory");
+        }
+        Files.createDirectories(checkpoints());
+        writeAtomically(config(), JSON.writeValueAsBytes(config));
+        writeAtomically(metrics(), new byte[0]);
+    }
+
+    public ObjectNode readConfig() throws IOException {
+        if (!Files.isRegularFile(config())) throw new IllegalArgumentException(dir + ": not a run directory (no config.json)");
+        JsonNode n = JSON.readTree(config().toFile());
+        if (!(n instanceof ObjectNode o)) throw new IllegalArgumentException(config() + ": expected a JSON object");
+        return o;
+    }
+
+    // ---- metrics ---------------------------------------------------------------------------------
+
+    /** Appends one line (already JSON) and flushes it. */
+    public void appendMetrics(String jsonLine) {
+        try (BufferedWriter w = Files.newBufferedWriter(metrics(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            w.write(jsonLine);
+            w.write('\n');
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing " + metrics() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Drops metrics lines of steps after {@code step} (written by a run killed before its next checkpoint). */
+    public void truncateMetrics(long step) throws IOException {
+        if (!Files.exists(metrics())) {
+            writeAtomically(metrics(), new byte[0]);
+            return;
+        }
+        StringBuilder keep = new StringBuilder();
+        for (String line : Files.readAllLines(metrics(), StandardCharsets.UTF_8)) {
+            if (line.isBlank()) continue;
+            JsonNode n;
+            try {
+                n = JSON.readTree(line);
+            } catch (IOException e) {
+                continue;                                   // a torn last line of a killed run
+            }
+            if (n.path("step").asLong(Long.MAX_VALUE) <= step) keep.append(line).append('\n');
+        }
+        writeAtomically(metrics(), keep.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ---- checkpoints -------------------------------------------------------------------------------
+
+    /** What a checkpoint holds besides tensors. */
+    public record State(long step, long optimizerStep, long dataCursor, long dataSeed, long dataEpoch) {}
+
+    /** Writes checkpoint {@code state.step()} atomically; {@code keep} > 0 then deletes all but the newest {@code keep}. */
+    public Path saveCheckpoint(State state, Map<String, Tensor> params, Map<String, Tensor> optimizer, int keep) throws IOException {
+        Path target = checkpoint(state.step());
+        publish(target, tmp -> {
+            SafetensorsWriter.write(tmp.resolve(PARAMS), params, Map.of("format", "pt"));
+            SafetensorsWriter.write(tmp.resolve(OPTIMIZER), optimizer, Map.of("format", "pt"));
+            ObjectNode s = JSON.createObjectNode();
+            s.put("step", state.step());
+            s.put("optimizer_step", state.optimizerStep());
+            s.put("data_cursor", state.dataCursor());
+            s.putObject("rng").put("data_seed", state.dataSeed()).put("data_epoch", state.dataEpoch());
+            writeAtomically(tmp.resolve(STATE), JSON.writeValueAsBytes(s));
+        });
+        if (keep > 0) {
+            List<Long> steps = checkpointSteps();
+            for (int i = 0; i < steps.size() - keep; i++) deleteTree(checkpoint(steps.get(i)));
+        }
+        return target;
+    }
+
+    public State readState(Path checkpoint) throws IOException {
+        JsonNode s = JSON.readTree(checkpoint.resolve(STATE).toFile());
+        return new State(s.path("step").asLong(), s.path("optimizer_step").asLong(), s.path("data_cursor").asLong(),
+                s.path("rng").path("data_seed").asLong(), s.path("rng").path("data_epoch").asLong());
+    }
+
+    /** Completed checkpoints, oldest first (a temp directory of an interrupted write is not one). */
+    public List<Long> checkpointSteps() throws IOException {
+        List<Long> out = new ArrayList<>();
+        if (!Files.isDirectory(checkpoints())) return out;
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(checkpoints(), "step-*")) {
+            for (Path p : ds) {
+                try {
+                    long s = Long.parseLong(p.getFileName().toString().substring(5));
+                    if (Files.isRegularFile(p.resolve(STATE))) out.add(s);
+                } catch (NumberFormatException ignored) {
+                    // not ours
+                }
+            }
+        }
+        out.sort(Comparator.naturalOrder());
+        return out;
+    }
+
+    /** Deletes temp directories left by interrupted writes. */
+    public void cleanTemp() throws IOException {
+        for (Path parent : List.of(dir, checkpoints())) {
+            if (!Files.isDirectory(parent)) continue;
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, ".tmp-*")) {
+                for (Path p : ds) deleteTree(p);
+            }
+        }
+    }
+
+    // ---- atomic files and directories ------------------------------------------------------------
+
+    @FunctionalInterface
+    public interface Filler {
+        void fill(Path tmp) throws IOException;
+    }
+
+    /**
+     * Builds a directory under a temp name beside {@code target}, fsyncs it, then renames it to
+     * {@code target} (replacing an existing one) and fsyncs the parent.
+     */
+    public static void publish(Path target, Filler filler) throws IOException {
+        target = target.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        String tag = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        Path tmp = parent.resolve(".tmp-" + target.getFileName() + "-" + tag);
+        Files.createDirectory(tmp);
+        try {
+            filler.fill(tmp);
+            try (Stream<Path> files = Files.list(tmp)) {
+                for (Path f : files.toList()) if (Files.isRegularFile(f)) fsync(f, false);
+            }
+            fsync(tmp, true);
+            Path old = null;
+            if (Files.exists(target)) {
+                old = parent.resolve(".tmp-old-" + target.getFileName() + "-" + tag);
+                move(target, old);
+            }
+            move(tmp, target);
+            fsync(parent, true);
+            if (old != null) deleteTree(old);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                deleteTree(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Replaces a small file atomically: temp file in the same directory, fsync, rename. */
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        Path tmp = file.resolveSibling(".tmp-" + file.getFileName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) ch.write(b);
+            ch.force(true);
+        }
+        try {
+            move(tmp, file);
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            throw new IOException("cannot rename " + from + " to " + to + " atomically", e);
+        }
+    }
+
+    private static void fsync(Path p, boolean directory) {
+        try (FileChannel ch = FileChannel.open(p, directory ? StandardOpenOption.READ : StandardOpenOption.WRITE)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException ignored) {
+            // directories cannot be opened for fsync on some platforms: best effort there
+        }
+    }
+
+    public static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) return;
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.laconic.training;
+
+import dev.laconic.tensor.Tensor;
+import dev.laconic.tensor.safetensors.Checkpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class RunDirTest {
+    static RunDir fresh(Path dir) throws IOException {
+        RunDir run = new RunDir(dir.resolve("run"));
+        run.create(RunDir.JSON.createObjectNode().put("lr", 0.5));
+        return run;
+    }
+
+    @Test
+    void createWritesConfigAndRefusesAnExistingRun(@TempDir Path dir) throws IOException {
+        RunDir run = fresh(dir);
+        assertEquals(0.5, run.readConfig().get("lr").asDouble());
+        assertEquals(0, Files.size(run.metrics()));
+        assertThrows(IllegalArgumentException.class, () -> run.create(RunDir.JSON.createObjectNode()));
+        assertThrows(IllegalArgumentException.class, () -> new RunDir(dir.resolve("nothing")).readConfig());
+    }
+
+    @Test
+    void metricsAppendAndTruncateToACheckpoint(@TempDir Path dir) throws IOException {
+        RunDir run = fresh(dir);
+        for (int s = 1; s <= 4; s++) run.appendMetrics("{\"step\":" + s + ",\"loss\":1.5}");
+        Files.writeString(run.metrics(), "{\"step\":5,\"lo", java.nio.file.StandardOpenOption.APPEND);   // torn by a kill
+        run.truncateMetrics(2);
+        assertEquals(List.of("{\"step\":1,\"loss\":1.5}", "{\"step\":2,\"loss\":1.5}"), Files.readAllLines(run.metrics()));
+        run.appendMetrics("{\"step\":3}");
+        assertEquals(3, Files.readAllLines(run.metrics()).size());
+    }
+
+    @Test
+    void checkpointsRoundTripAndAnInterruptedWriteIsIgnored(@TempDir Path dir) throws IOException {
+        RunDir run = fresh(dir);
+        Map<String, Tensor> params = Map.of("w", Tensor.of(new float[]{1, 2, 3}, 3));
+        Map<String, Tensor> opt = Map.of("exp_avg.w", Tensor.of(new float[]{4, 5, 6}, 3));
+        Path c2 = run.saveCheckpoint(new RunDir.State(2, 2, 4, 9, 1), params, opt, 0);
+        assertEquals(run.checkpoint(2), c2);
+        // a run killed while writing step 4: only its temp directory exists, half written
+        Path torn = run.checkpoints().resolve(".tmp-step-000004-dead");
+        Files.createDirectories(torn);
+        Files.write(torn.resolve(RunDir.PARAMS), new byte[]{1, 2, 3});
+        assertEquals(List.of(2L), run.checkpointSteps());
+        assertEquals(new RunDir.State(2, 2, 4, 9, 1), run.readState(c2));
+        try (Checkpoint ck = Checkpoint.open(c2.resolve(RunDir.PARAMS))) {
+            assertArrayEquals(new float[]{1, 2, 3}, ck.tensor("w").toFloatArray());
+        }
+        try (Checkpoint ck = Checkpoint.open(c2.resolve(RunDir.OPTIMIZER))) {
+            assertArrayEquals(new float[]{4, 5, 6}, ck.tensor("exp_avg.w").toFloatArray());
+        }
+        run.cleanTemp();
+        assertFalse(Files.exists(torn));
+        // keep = 2 drops the oldest
+        run.saveCheckpoint(new RunDir.State(4, 4, 8, 9, 2), params, opt, 2);
+        run.saveCheckpoint(new RunDir.State(6, 6, 12, 9, 3), params, opt, 2);
+        assertEquals(List.of(4L, 6L), run.checkpointSteps());
+    }
+
+    @Test
+    void publishReplacesAtomicallyAndCleansUpOnFailure(@TempDir Path dir) throws IOException {
+        Path target = dir.resolve("out");
+        RunDir.publish(target, tmp -> Files.writeString(tmp.resolve("a.txt"), "one"));
+        RunDir.publish(target, tmp -> Files.writeString(tmp.resolve("b.txt"), "two"));
+        assertFalse(Files.exists(target.resolve("a.txt")), "the old directory is replaced, not merged");
+        assertEquals("two", Files.readString(target.resolve("b.txt")));
+        assertThrows(IOException.class, () -> RunDir.publish(target, tmp -> {
+            Files.writeString(tmp.resolve("c.txt"), "half");
+            throw new IOException("disk full");
+        }));
+        assertEquals("two", Files.readString(target.resolve("b.txt")), "a failed write leaves the previous one");
+        try (var s = Files.list(dir)) {
+            assertEquals(List.of(target), s.toList(), "no temp directory left behind");
+        }
+    }
+}
