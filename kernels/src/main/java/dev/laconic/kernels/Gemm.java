@@ -37,7 +37,7 @@ final class Gemm {
     static final VectorSpecies<Float> F = Pack.F;
     static final int L = Pack.L;
     static final int MR = 8, NR = 2 * L;
-    static final int KC = 256, NC = 16 * NR, MC = 128 * MR;
+    static final int KC = Integer.getInteger("kc", 256), NC = Integer.getInteger("nc", 16 * NR), MC = Integer.getInteger("mc", 128 * MR);
 
     /** Per-thread packing buffers, grown on demand and kept: no allocation on the hot path. */
     private static final class Buffers {
@@ -59,6 +59,7 @@ final class Gemm {
             if (!accumulate) for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
+        if (V2) { gemm2(m, n, k, a, b, c, cOff, ldc, accumulate); return; }
         int threads = Parallel.threads();
         int nPanels = (n + NR - 1) / NR, mPanels = (m + MR - 1) / MR;
         int partsN = Math.min(threads, nPanels);
@@ -72,6 +73,68 @@ final class Gemm {
                 part(m0, m1, n0, n1, k, a, b, c, cOff, ldc, accumulate);
             }
         });
+    }
+
+    static final boolean PROF = Boolean.getBoolean("prof");
+    static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
+    static long T_A, T_B;
+    static final boolean V2 = !Boolean.getBoolean("gemm1");
+
+    static void gemm2(int m, int n, int k, AOperand a, BOperand b, float[] c, int cOff, int ldc, boolean accumulate) {
+        boolean par = b.src().shared && Parallel.threads() > 1;
+        int threads = par ? Parallel.threads() : 1;
+        Buffers own = BUFFERS.get();
+        int maxKc = Math.min(KC, k);
+        int paSize = (Math.min(MC, m) + MR - 1) / MR * MR * maxKc;
+        if (own.pa.length < paSize) own.pa = new float[paSize];
+        float[] pa = own.pa;
+        int nPanels = (n + NR - 1) / NR;
+        int chunkPanels = par ? Math.max(1, Math.min(NC / NR, (nPanels + 4 * threads - 1) / (4 * threads))) : NC / NR;
+        int nChunks = (nPanels + chunkPanels - 1) / chunkPanels;
+        int pbSize = chunkPanels * NR * maxKc;
+        for (int ic = 0; ic < m; ic += MC) {
+            int mc = Math.min(MC, m - ic), mPanels = (mc + MR - 1) / MR, i0 = ic;
+            int mSplits = par ? Math.min(mPanels, Math.max(1, 4 * threads / nChunks)) : 1;
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc), k0 = pc;
+                boolean add = accumulate || pc > 0;
+                long q0 = PROF ? MX.getCurrentThreadCpuTime() : 0;
+                Pack.forChunks(par, mPanels, Math.max(1, mPanels / (2 * threads)), (p0, p1) ->
+                        Pack.packA(a, i0 + p0 * MR, Math.min(mc, p1 * MR) - p0 * MR, k0, kc, MR, pa, p0 * kc * MR));
+                if (PROF) T_A += MX.getCurrentThreadCpuTime() - q0;
+                Pack.forChunks(par, nChunks * mSplits, 1, (t0, t1) -> {
+                    Buffers buf = BUFFERS.get();
+                    if (buf.pb.length < pbSize) buf.pb = new float[pbSize];
+                    for (int t = t0; t < t1; t++) {
+                        int jc = (t / mSplits) * chunkPanels * NR, nc = Math.min(chunkPanels * NR, n - jc), ms = t % mSplits;
+                        int r0 = split(mPanels, mSplits, ms) * MR, r1 = Math.min(mc, split(mPanels, mSplits, ms + 1) * MR);
+                        long q1 = PROF ? MX.getCurrentThreadCpuTime() : 0;
+                        Pack.packB(b, k0, kc, jc, nc, NR, buf.pb);
+                        if (PROF) T_B += MX.getCurrentThreadCpuTime() - q1;
+                        macro2(r0, r1, nc, kc, pa, buf.pb, c, cOff + i0 * ldc + jc, ldc, add, buf.tile);
+                    }
+                });
+            }
+        }
+    }
+
+    /** Rows [r0, r1) of the packed A block (panel-aligned r0) against the packed B block. */
+    private static void macro2(int r0, int r1, int nc, int kc, float[] pa, float[] pb, float[] c, int cOff, int ldc,
+                               boolean add, float[] tile) {
+        for (int ir = r0; ir < r1; ir += MR) {
+            int rows = Math.min(MR, r1 - ir);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int cols = Math.min(NR, nc - jr), co = cOff + ir * ldc + jr;
+                if (rows == MR && cols == NR) {
+                    kernel(kc, pa, ir * kc, pb, jr * kc, c, co, ldc, add);
+                } else {
+                    kernel(kc, pa, ir * kc, pb, jr * kc, tile, 0, NR, false);
+                    for (int r = 0; r < rows; r++)
+                        for (int j = 0; j < cols; j++)
+                            c[co + r * ldc + j] = add ? c[co + r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
+                }
+            }
+        }
     }
 
     /** First panel of part p when `panels` panels are split into `parts` near-equal runs. */
@@ -94,7 +157,7 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 boolean add = accumulate || pc > 0;
-                Pack.packA(a, ic, mc, pc, kc, MR, pa);
+                Pack.packA(a, ic, mc, pc, kc, MR, pa, 0);
                 for (int jc = n0; jc < n1; jc += NC) {
                     int nc = Math.min(NC, n1 - jc);
                     Pack.packB(b, pc, kc, jc, nc, NR, pb);

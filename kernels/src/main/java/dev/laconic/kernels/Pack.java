@@ -36,6 +36,7 @@ final class Pack {
     static final int L = F.length();
     static final VectorSpecies<Short> H = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -72,27 +73,44 @@ final class Pack {
     }
 
     /**
-     * The elements of a weight (or activation) tensor as F32, read from its segment (heap or
-     * mapped): F32 as is, BF16 widened. Small methods on purpose: they must inline into the hot
-     * loops, where a FloatVector returned from a call that is not inlined would be boxed.
+     * The elements of a weight (or activation) tensor as F32: F32 as is, BF16 widened. Heap tensors
+     * are read through their float[]/short[] and off-heap ones through the segment, each by its own
+     * branch: one load site that saw both heap and native segments would compile to a slow generic
+     * access (measured: several times slower after a test touched both), and a native-only site
+     * stays fast. The methods are small on purpose: they must inline into the hot loops, where a
+     * FloatVector returned from a call that is not inlined would be boxed.
      */
     static final class Src {
-        final MemorySegment seg;
-        final boolean bf16;
+        static final int F32_ARRAY = 0, BF16_ARRAY = 1, F32_SEG = 2, BF16_SEG = 3;
+
+        final int kind;
+        final float[] f32;        // F32_ARRAY
+        final short[] bits;       // BF16_ARRAY
+        final int base;           // element offset into f32 / bits
+        final MemorySegment seg;  // *_SEG
         /** False for a segment of a confined arena: only its owner thread may read it, so no worker can help. */
         final boolean shared;
 
-        private Src(MemorySegment seg, boolean bf16) {
+        private Src(int kind, float[] f32, short[] bits, int base, MemorySegment seg) {
+            this.kind = kind;
+            this.f32 = f32;
+            this.bits = bits;
+            this.base = base;
             this.seg = seg;
-            this.bf16 = bf16;
-            this.shared = seg.isAccessibleBy(STRANGER);
+            this.shared = seg == null || seg.isAccessibleBy(STRANGER);
         }
 
         /** F32 or BF16 tensors; F16 has no cheap vector widening here, callers convert it first ({@link #readable}). */
         static Src of(Tensor t) {
-            if (t.dtype() != DType.F32 && t.dtype() != DType.BF16)
-                throw new IllegalArgumentException("expected an F32 or BF16 tensor, got " + t);
-            return new Src(t.segment(), t.dtype() == DType.BF16);
+            MemorySegment s = t.segment();
+            Object heap = s.heapBase().orElse(null);
+            return switch (t.dtype()) {
+                case F32 -> heap instanceof float[] a ? new Src(F32_ARRAY, a, null, t.floatOffset(), null)
+                        : new Src(F32_SEG, null, null, 0, s);
+                case BF16 -> heap instanceof short[] a ? new Src(BF16_ARRAY, null, a, (int) (s.address() / 2), null)
+                        : new Src(BF16_SEG, null, null, 0, s);
+                default -> throw new IllegalArgumentException("expected an F32 or BF16 tensor, got " + t);
+            };
         }
 
         /** t itself when {@link #of} can read it, else an F32 copy (F16 weights: correct, not fast). */
@@ -101,13 +119,36 @@ final class Pack {
         }
 
         float get(long i) {
-            return bf16 ? Float.intBitsToFloat(seg.getAtIndex(I16_LE, i) << 16) : seg.getAtIndex(F32_LE, i);
+            return switch (kind) {
+                case F32_ARRAY -> f32[base + (int) i];
+                case BF16_ARRAY -> Float.intBitsToFloat(bits[base + (int) i] << 16);
+                case F32_SEG -> seg.getAtIndex(F32_LE, i);
+                default -> Float.intBitsToFloat(seg.getAtIndex(I16_LE, i) << 16);
+            };
         }
 
-        /** Elements i .. i+L-1 as one F32 vector. */
+        /**
+         * dst[d .. d+L) = elements i .. i+L-1 (widened). The packing loops use this rather than
+         * {@link #vec}: no vector crosses a method boundary, so it is fast whether or not C2
+         * inlines it into a given caller.
+         */
+        void load(long i, float[] dst, int d) {
+            switch (kind) {
+                case F32_ARRAY -> FloatVector.fromArray(F, f32, base + (int) i).intoArray(dst, d);
+                case BF16_ARRAY -> widenBf16(ShortVector.fromArray(H, bits, base + (int) i)).intoArray(dst, d);
+                case F32_SEG -> FloatVector.fromMemorySegment(F, seg, i * 4, ByteOrder.LITTLE_ENDIAN).intoArray(dst, d);
+                default -> widenBf16(ShortVector.fromMemorySegment(H, seg, i * 2, ByteOrder.LITTLE_ENDIAN)).intoArray(dst, d);
+            }
+        }
+
+        /** Elements i .. i+L-1 as one F32 vector (for loops that must inline it; see {@link #load}). */
         FloatVector vec(long i) {
-            return bf16 ? widenBf16(ShortVector.fromMemorySegment(H, seg, i * 2, ByteOrder.LITTLE_ENDIAN))
-                    : FloatVector.fromMemorySegment(F, seg, i * 4, ByteOrder.LITTLE_ENDIAN);
+            return switch (kind) {
+                case F32_ARRAY -> FloatVector.fromArray(F, f32, base + (int) i);
+                case BF16_ARRAY -> widenBf16(ShortVector.fromArray(H, bits, base + (int) i));
+                case F32_SEG -> FloatVector.fromMemorySegment(F, seg, i * 4, ByteOrder.LITTLE_ENDIAN);
+                default -> widenBf16(ShortVector.fromMemorySegment(H, seg, i * 2, ByteOrder.LITTLE_ENDIAN));
+            };
         }
     }
 
@@ -119,18 +160,22 @@ final class Pack {
 
     // ---- A panels: MR rows, broadcast by the micro-kernel ---------------------------------------
 
-    /** Packs A[i0 .. i0+mc, k0 .. k0+kc] into ceil(mc/mr) panels of kc·mr floats (zero rows past mc). */
-    static void packA(AOperand a, int i0, int mc, int k0, int kc, int mr, float[] pa) {
+    /** Packs A[i0 .. i0+mc, k0 .. k0+kc] into ceil(mc/mr) panels of kc·mr floats from pa[at] (zero rows past mc). */
+    static void packA(AOperand a, int i0, int mc, int k0, int kc, int mr, float[] pa, int at) {
         float[] x = a.a();
         int ld = a.ld(), panels = (mc + mr - 1) / mr;
         for (int p = 0; p < panels; p++) {
-            int rows = Math.min(mr, mc - p * mr), dst = p * kc * mr, i = i0 + p * mr;
+            int rows = Math.min(mr, mc - p * mr), dst = at + p * kc * mr, i = i0 + p * mr;
             if (a.transposed()) {
                 // A[i][k] = x[(k0+k)·ld + i]: the mr values of one k are contiguous.
                 for (int k = 0; k < kc; k++) {
                     int s = a.off() + (k0 + k) * ld + i, d = dst + k * mr;
-                    System.arraycopy(x, s, pa, d, rows);
-                    for (int r = rows; r < mr; r++) pa[d + r] = 0f;
+                    if (rows == 8 && mr == 8) {
+                        FloatVector.fromArray(F8, x, s).intoArray(pa, d);
+                    } else {
+                        for (int r = 0; r < rows; r++) pa[d + r] = x[s + r];
+                        for (int r = rows; r < mr; r++) pa[d + r] = 0f;
+                    }
                 }
             } else {
                 // A[i][k] = x[(i+r)·ld + k0 + k]: mr row streams merged into one k-major stream.
@@ -168,39 +213,53 @@ final class Pack {
 
     /** Packs B[k0 .. k0+kc, j0 .. j0+nc] into ceil(nc/NR) panels of kc·NR floats (zero columns past nc). */
     static void packB(BOperand b, int k0, int kc, int j0, int nc, int nr, float[] pb) {
-        int panels = (nc + nr - 1) / nr;
-        for (int p = 0; p < panels; p++) {
-            int cols = Math.min(nr, nc - p * nr), dst = p * kc * nr, j = j0 + p * nr;
-            if (b.transposed()) packBTransposed(b, k0, kc, j, cols, nr, pb, dst);
-            else packBRows(b, k0, kc, j, cols, nr, pb, dst);
+        if (!b.transposed()) {
+            packBRows(b, k0, kc, j0, nc, nr, pb);
+            return;
         }
+        int panels = (nc + nr - 1) / nr;
+        for (int p = 0; p < panels; p++)
+            packBTransposed(b, k0, kc, j0 + p * nr, Math.min(nr, nc - p * nr), nr, pb, p * kc * nr);
     }
 
-    /** B[k][j] = src[off + k·ld + j]: each k copies one contiguous run of nr elements (widened). */
-    private static void packBRows(BOperand b, int k0, int kc, int j0, int cols, int nr, float[] pb, int dst) {
+    /**
+     * B[k][j] = src[off + k·ld + j]: row k0+k of the source fills row k of every panel. Walking the
+     * source row by row reads it as long sequential runs (nc elements), which the hardware
+     * prefetcher streams; panel by panel it would read nr-element scraps of kc different rows.
+     */
+    private static void packBRows(BOperand b, int k0, int kc, int j0, int nc, int nr, float[] pb) {
         Src s = b.src();
+        int full = nc / nr;
         for (int k = 0; k < kc; k++) {
             long row = b.off() + (long) (k0 + k) * b.ld() + j0;
-            int d = dst + k * nr, j = 0;
-            for (; j + L <= cols; j += L) s.vec(row + j).intoArray(pb, d + j);
-            for (; j < cols; j++) pb[d + j] = s.get(row + j);
-            for (; j < nr; j++) pb[d + j] = 0f;
+            int d = k * nr;
+            for (int p = 0; p < full; p++, d += kc * nr)
+                for (int j = 0; j < nr; j += L) s.load(row + p * nr + j, pb, d + j);
+            if (full * nr < nc) {
+                int j = 0, c0 = full * nr;
+                for (; j < nc - c0; j++) pb[d + j] = s.get(row + c0 + j);
+                for (; j < nr; j++) pb[d + j] = 0f;
+            }
         }
     }
 
     /**
      * B[k][j] = src[off + j·ld + k] (the forward's wᵀ: w rows are contiguous in k). Blocks of L rows
-     * × L k's are loaded as L row vectors, transposed in registers and stored as L k-vectors; edges
-     * (fewer than L rows or k's left) go element by element.
+     * × L k's are copied (widened) into a scratch block, transposed in registers and stored as L
+     * k-vectors; edges (fewer than L rows or k's left) go element by element.
      */
     private static void packBTransposed(BOperand b, int k0, int kc, int j0, int cols, int nr, float[] pb, int dst) {
         Src s = b.src();
+        float[] scratch = SCRATCH.get();
         for (int h = 0; h < nr; h += L) {
             int rows = Math.max(0, Math.min(L, cols - h));   // real w rows in this half (0 in a padded half)
             int k = 0;
             if (rows == L && L == 16) {
                 long src = b.off() + (long) (j0 + h) * b.ld() + k0;
-                for (; k + L <= kc; k += L) transpose16(s, src + k, b.ld(), pb, dst + k * nr + h, nr);
+                for (; k + L <= kc; k += L) {
+                    for (int r = 0; r < L; r++) s.load(src + k + r * b.ld(), scratch, r * L);
+                    transpose16(scratch, pb, dst + k * nr + h, nr);
+                }
             }
             for (; k < kc; k++) {
                 int d = dst + k * nr + h;
@@ -212,17 +271,23 @@ final class Pack {
         }
     }
 
+    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[L * L]);
+
     /**
-     * Loads rows src + r·ld (r < 16), 16 elements each, and stores column c of that 16×16 block at
-     * dst + c·stride: four rounds of the perfect shuffle (x0,y0,x1,y1,…) over the row pairs (r, r+8)
-     * transpose the block, 64 two-source permutes (vpermi2ps) per 256 elements. Written out so
-     * that the 16 vectors stay in registers.
+     * Column c of the 16×16 block m (row-major) goes to dst[d + c·stride]: four rounds of the
+     * perfect shuffle (x0,y0,x1,y1,…) over the row pairs (r, r+8) transpose the block, 64
+     * two-source permutes (vpermi2ps) per 256 elements. Written out so that the 16 vectors stay in
+     * registers.
      */
-    private static void transpose16(Src s, long src, long ld, float[] dst, int d, int stride) {
-        FloatVector r0 = s.vec(src), r1 = s.vec(src + ld), r2 = s.vec(src + 2 * ld), r3 = s.vec(src + 3 * ld);
-        FloatVector r4 = s.vec(src + 4 * ld), r5 = s.vec(src + 5 * ld), r6 = s.vec(src + 6 * ld), r7 = s.vec(src + 7 * ld);
-        FloatVector r8 = s.vec(src + 8 * ld), r9 = s.vec(src + 9 * ld), ra = s.vec(src + 10 * ld), rb = s.vec(src + 11 * ld);
-        FloatVector rc = s.vec(src + 12 * ld), rd = s.vec(src + 13 * ld), re = s.vec(src + 14 * ld), rf = s.vec(src + 15 * ld);
+    private static void transpose16(float[] m, float[] dst, int d, int stride) {
+        FloatVector r0 = FloatVector.fromArray(F, m, 0), r1 = FloatVector.fromArray(F, m, 16);
+        FloatVector r2 = FloatVector.fromArray(F, m, 32), r3 = FloatVector.fromArray(F, m, 48);
+        FloatVector r4 = FloatVector.fromArray(F, m, 64), r5 = FloatVector.fromArray(F, m, 80);
+        FloatVector r6 = FloatVector.fromArray(F, m, 96), r7 = FloatVector.fromArray(F, m, 112);
+        FloatVector r8 = FloatVector.fromArray(F, m, 128), r9 = FloatVector.fromArray(F, m, 144);
+        FloatVector ra = FloatVector.fromArray(F, m, 160), rb = FloatVector.fromArray(F, m, 176);
+        FloatVector rc = FloatVector.fromArray(F, m, 192), rd = FloatVector.fromArray(F, m, 208);
+        FloatVector re = FloatVector.fromArray(F, m, 224), rf = FloatVector.fromArray(F, m, 240);
         for (int round = 0; round < 4; round++) {
             FloatVector n0 = SHUF_LO.selectFrom(r0, r8), n1 = SHUF_HI.selectFrom(r0, r8);
             FloatVector n2 = SHUF_LO.selectFrom(r1, r9), n3 = SHUF_HI.selectFrom(r1, r9);

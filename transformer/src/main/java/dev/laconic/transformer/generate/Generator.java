@@ -15,10 +15,10 @@ import java.util.function.Function;
  * Batched generation: P prompts × n samples decoded together.
  *
  * <pre>
- *   prefill all prompts in one forward (GEMM over every prompt token)
+ *   prefill each prompt (a GEMM over its tokens)
  *   copy each prompt's cache into its n sample caches
- *   loop: pick one token per live sample (its own seeded RNG) → stop checks → one forward over all
- *         live samples (a T = live-count product per weight matrix: decode reads each weight once)
+ *   loop: pick one token per live sample (its own seeded RNG) → stop checks → forwards over the live
+ *         samples, {@link #MAX_ROWS_PER_STEP} at a time (a T-row product per weight matrix)
  * </pre>
  * Text matters only for stop strings and the reasoning/answer split, so the tokenizer enters as a
  * decode function; the thinking budget needs the ids of {@code </think>} and of the text forced
@@ -31,6 +31,14 @@ import java.util.function.Function;
  */
 public record Generator(Transformer model, Function<int[], String> decode, int thinkStartId, int thinkEndId,
                         int[] thinkForce) {
+
+    /**
+     * Live samples decoded per forward call. Below 32 rows the CPU kernels compute every row of a
+     * product on its own (the matvec path: same operations, same order, whatever the other rows), so
+     * a sample's tokens are the same bits whether it is decoded alone or with others; larger calls
+     * switch to the packed GEMM, whose summation order differs in the last bits.
+     */
+    static final int MAX_ROWS_PER_STEP = 16;
 
     /** Called after every token of every sample (for streaming). */
     @FunctionalInterface
@@ -49,20 +57,33 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
         int reasoningTokens;
         Completion.Finish finish;
 
-        Seq(int prompt, int sample, KVCache cache, long seed, boolean thinking) {
+        Seq(int prompt, int sample, int stream, KVCache cache, long seed, boolean thinking) {
             this.prompt = prompt;
             this.sample = sample;
             this.cache = cache;
             // one independent stream per (prompt, sample): results do not depend on batching
-            this.rng = new SplittableRandom(mix(seed, prompt, sample));
+            this.rng = new SplittableRandom(mix(seed, stream, sample));
             this.thinking = thinking;
         }
     }
 
     public List<Completion> generate(List<int[]> prompts, GenerationConfig gc, Listener listener) {
+        int[] streams = new int[prompts.size()];
+        for (int p = 0; p < streams.length; p++) streams[p] = p;
+        return generate(prompts, streams, gc, listener);
+    }
+
+    /**
+     * As above, but prompt p draws its samples from random stream (seed, streams[p], sample) instead of
+     * (seed, p, sample): a caller that decodes a dataset in batches passes each problem's index in the
+     * dataset, so a problem's samples do not depend on which batch it lands in or where.
+     */
+    public List<Completion> generate(List<int[]> prompts, int[] streams, GenerationConfig gc, Listener listener) {
+        if (streams.length != prompts.size())
+            throw new IllegalArgumentException(streams.length + " random streams for " + prompts.size() + " prompts");
         var cfg = model.config();
         int vocab = cfg.vocab();
-        // 1. prefill every prompt at once
+        // 1. check every prompt before any work, then prefill
         KVCache[] prefill = new KVCache[prompts.size()];
         int[][] promptIds = new int[prompts.size()][];
         for (int p = 0; p < prefill.length; p++) {
@@ -76,14 +97,18 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
                         + " new tokens exceed the model's context of " + cfg.maxPositions());
             prefill[p] = new KVCache(cfg, capacity);
         }
-        float[] promptLogits = model.nextLogits(promptIds, prefill).floatArray();
+        // each prompt alone: its rows then go through exactly the products a one-prompt call would run
+        float[] promptLogits = new float[prefill.length * vocab];
+        for (int p = 0; p < prefill.length; p++)
+            System.arraycopy(model.nextLogits(new int[][]{promptIds[p]}, new KVCache[]{prefill[p]}).floatArray(), 0,
+                    promptLogits, p * vocab, vocab);
 
         // 2. n samples per prompt share the prefill
         List<Seq> all = new ArrayList<>();
         for (int p = 0; p < prefill.length; p++)
             for (int s = 0; s < gc.samples(); s++) {
                 KVCache cache = s == gc.samples() - 1 ? prefill[p] : copy(prefill[p], cfg);
-                all.add(new Seq(p, s, cache, gc.seed(), opensThinking(promptIds[p])));
+                all.add(new Seq(p, s, streams[p], cache, gc.seed(), opensThinking(promptIds[p])));
             }
         int[][] pending = new int[all.size()][];
         for (int i = 0; i < all.size(); i++) {
@@ -96,16 +121,23 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
             List<Integer> live = new ArrayList<>();
             for (int i = 0; i < all.size(); i++) if (all.get(i).finish == null) live.add(i);
             if (live.isEmpty()) break;
-            int[][] tokens = new int[live.size()][];
-            KVCache[] caches = new KVCache[live.size()];
-            for (int j = 0; j < live.size(); j++) {
-                tokens[j] = pending[live.get(j)];
-                caches[j] = all.get(live.get(j)).cache;
-            }
-            float[] logits = model.nextLogits(tokens, caches).floatArray();
-            for (int j = 0; j < live.size(); j++) {
-                Seq q = all.get(live.get(j));
-                pending[live.get(j)] = accept(q, gc.sampler().pick(logits, j * vocab, vocab, q.rng), gc, listener);
+            for (int c0 = 0, c1; c0 < live.size(); c0 = c1) {
+                // as many samples as fit in MAX_ROWS_PER_STEP rows (a forced think end feeds several tokens)
+                int rows = pending[live.get(c0)].length;
+                for (c1 = c0 + 1; c1 < live.size() && rows + pending[live.get(c1)].length <= MAX_ROWS_PER_STEP; c1++)
+                    rows += pending[live.get(c1)].length;
+                List<Integer> chunk = live.subList(c0, c1);
+                int[][] tokens = new int[chunk.size()][];
+                KVCache[] caches = new KVCache[chunk.size()];
+                for (int j = 0; j < chunk.size(); j++) {
+                    tokens[j] = pending[chunk.get(j)];
+                    caches[j] = all.get(chunk.get(j)).cache;
+                }
+                float[] logits = model.nextLogits(tokens, caches).floatArray();
+                for (int j = 0; j < chunk.size(); j++) {
+                    Seq q = all.get(chunk.get(j));
+                    pending[chunk.get(j)] = accept(q, gc.sampler().pick(logits, j * vocab, vocab, q.rng), gc, listener);
+                }
             }
         }
 

@@ -1,0 +1,137 @@
+package dev.laconic.bench.decode;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * `bench decode` on a tiny random Qwen2 (a few tokens; shapes and arithmetic, no timing claims): the
+ * JSON has the rows and fields later checks read, each ratio is the quotient it claims to be, the
+ * byte counts match the config, Jlama, fed the same weights, picks the same greedy tokens, and the
+ * written random model is a model directory.
+ */
+class DecodeBenchCommandTest {
+    // Qwen2, C=64, F=160, 2 layers, 4 heads of D=16, 2 KV heads, V=384, untied
+    static final String CONFIG = """
+            {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 64, "intermediate_size": 160,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 384,
+             "max_position_embeddings": 512, "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu",
+             "tie_word_embeddings": false, "use_sliding_window": false, "bos_token_id": 1, "eos_token_id": 2}
+            """;
+    static final int C = 64, F = 160, L = 2, Q = 4 * 16, KV = 2 * 16, V = 384;
+
+    @TempDir Path tmp;
+
+    record Run(int rc, String out) {}
+
+    private Run run(String... args) {
+        PrintStream saved = System.out;
+        var buf = new ByteArrayOutputStream();
+        int rc;
+        try (var out = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            System.setOut(out);
+            // as the laconic main does for user faults: one line, exit 1 (a stack trace for anything else)
+            rc = new CommandLine(new DecodeBenchCommand()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+                if (!(e instanceof IllegalArgumentException)) throw e;
+                System.err.println("error: " + e.getMessage());
+                return 1;
+            }).execute(args);
+        } finally {
+            System.setOut(saved);
+        }
+        return new Run(rc, buf.toString(StandardCharsets.UTF_8));
+    }
+
+    private JsonNode json(int reps, String... extra) throws Exception {
+        Path cfg = tmp.resolve("config.json");
+        Files.writeString(cfg, CONFIG);
+        List<String> args = new ArrayList<>(List.of("--random-config", cfg.toString(), "--dtype", "f32", "--prompt-tokens", "8",
+                "--gen-tokens", "4", "--reps", "" + reps, "--context", "24", "--bandwidth-mib", "16", "--json"));
+        args.addAll(List.of(extra));
+        Run r = run(args.toArray(String[]::new));
+        assertEquals(0, r.rc, "exit code; stdout: " + r.out);
+        return new ObjectMapper().readTree(r.out);
+    }
+
+    /** One run does it all (each run starts two child JVMs, so they are few): ours, Jlama, the written directory. */
+    @Test
+    void randomModelJsonRowsJlamaAndTheWrittenDirectory() throws Exception {
+        Path dir = tmp.resolve("model");
+        JsonNode root = json(2, "--jlama", "--write-model", dir.toString());
+        List<String> tests = new ArrayList<>(), jlamaTests = new ArrayList<>();
+        for (JsonNode r : root.get("rows")) {
+            (r.get("engine").asText().startsWith("jlama") ? jlamaTests : tests).add(r.get("test").asText());
+            for (String f : new String[]{"tokens_per_s", "weight_gb_per_s", "bandwidth_gb_per_s", "ratio_to_bound", "bound_tokens_per_s"}) {
+                assertTrue(r.path(f).isNumber(), f + " is a number in " + r);
+                double v = r.get(f).asDouble();
+                assertTrue(Double.isFinite(v) && v > 0, f + " finite and > 0 in " + r);
+            }
+            assertEquals(root.at("/machine/read_bandwidth_gb_per_s").asDouble(), r.get("bandwidth_gb_per_s").asDouble(), 1e-9,
+                    "every row is against the bandwidth measured in this run");
+            double bytes = root.at("/model/matrix_bytes_per_token").asDouble(), tps = r.get("tokens_per_s").asDouble();
+            if (r.get("test").asText().startsWith("tg")) {
+                assertEquals("read_bandwidth", r.get("bound").asText());
+                assertEquals(bytes * tps / 1e9, r.get("weight_gb_per_s").asDouble(), 2e-3 * r.get("weight_gb_per_s").asDouble());
+                double want = r.get("weight_gb_per_s").asDouble() / r.get("bandwidth_gb_per_s").asDouble();
+                assertEquals(want, r.get("ratio_to_bound").asDouble(), 2e-3 * want, "tg ratio = weight GB/s / bandwidth in " + r);
+            } else {
+                assertEquals("f32_gemm", r.get("bound").asText());
+                double want = tps / r.get("bound_tokens_per_s").asDouble();
+                assertEquals(want, r.get("ratio_to_bound").asDouble(), 2e-3 * want, "pp ratio = t/s / GEMM bound in " + r);
+            }
+        }
+        assertEquals(List.of("pp8", "tg4", "pp20", "tg4@d20"), tests);
+        assertEquals(List.of("pp8", "tg4", "pp20", "tg4@d20"), jlamaTests);
+
+        // bytes from the config, counted by hand: F32, untied (embed and lm_head both stored)
+        long matrices = (long) L * (C * Q + 2L * C * KV + (long) Q * C + 3L * C * F);
+        assertEquals(4 * (matrices + (long) V * C), root.at("/model/matrix_bytes_per_token").asLong());
+        long normsAndBiases = L * (2L * C + Q + 2L * KV) + C;
+        assertEquals(4 * (matrices + 2L * V * C + normsAndBiases), root.at("/model/weight_bytes").asLong());
+        JsonNode mem = root.get("memory");
+        assertTrue(mem.get("peak_rss_bytes").asLong() > mem.get("weight_bytes").asLong(), "peak RSS counts the weights: " + mem);
+        assertEquals(mem.get("peak_rss_bytes").asLong() - mem.get("weight_bytes").asLong(), mem.get("peak_rss_minus_weight_bytes").asLong());
+        assertEquals(24, mem.get("largest_context").asInt());
+
+        // Jlama read the same weights: F32 weights and activations in both engines decode the same tokens
+        assertEquals("4/4", root.at("/jlama/greedy_prefix_agreement/tg4").asText(), root.get("jlama").toString());
+        assertEquals("4/4", root.at("/jlama/greedy_prefix_agreement/tg4@d20").asText(), root.get("jlama").toString());
+        assertTrue(root.at("/jlama/ours_over_jlama/tg4").asDouble() > 0);
+
+        // --write-model kept the directory, and it benchmarks as a model directory
+        for (String f : new String[]{"config.json", "model.safetensors", "tokenizer.json"})
+            assertTrue(Files.isRegularFile(dir.resolve(f)), f + " written");
+        Run r = run("--model", dir.toString(), "--dtype", "f32", "--prompt-tokens", "8", "--gen-tokens", "4", "--reps", "1",
+                "--bandwidth-mib", "16", "--json");
+        assertEquals(0, r.rc, r.out);
+        JsonNode mapped = new ObjectMapper().readTree(r.out);
+        assertEquals(root.at("/model/matrix_bytes_per_token").asLong(), mapped.at("/model/matrix_bytes_per_token").asLong());
+        assertEquals(root.at("/model/weight_bytes").asLong(), mapped.at("/model/weight_bytes").asLong());
+        assertEquals(dir.toString(), mapped.at("/model/source").asText());
+    }
+
+    @Test
+    void badArgumentsFailWithoutOutput() throws Exception {
+        Path cfg = tmp.resolve("config.json");
+        Files.writeString(cfg, CONFIG);
+        Run r = run("--random-config", cfg.toString(), "--gen-tokens", "8", "--context", "8", "--json");
+        assertNotEquals(0, r.rc);
+        assertEquals("", r.out);
+        r = run("--random-config", cfg.toString(), "--model", tmp.toString());
+        assertNotEquals(0, r.rc, "--model and --random-config exclude each other");
+        r = run("--random-config", cfg.toString(), "--prompt-tokens", "600");
+        assertNotEquals(0, r.rc, "more positions than max_position_embeddings");
+    }
+}

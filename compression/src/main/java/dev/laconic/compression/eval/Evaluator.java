@@ -1,0 +1,165 @@
+package dev.laconic.compression.eval;
+
+import dev.laconic.training.RunDir;
+import dev.laconic.transformer.Transformer;
+import dev.laconic.transformer.generate.Completion;
+import dev.laconic.transformer.generate.GenerationConfig;
+import dev.laconic.transformer.generate.Generator;
+import dev.laconic.transformer.tokenizer.ChatTemplate;
+import dev.laconic.transformer.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Accuracy and completion length of a model on a list of problems, the way both papers measure them.
+ * <pre>
+ *   prompt_i  = R1 chat template( user turn = template with {problem} := problem_i.text ), ending "&lt;｜Assistant｜&gt;&lt;think&gt;\n"
+ *   for each batch of ⌊batch / n⌋ problems not yet on disk:
+ *       decode n samples of each together; sample s of problem i draws from random stream (seed, i, s),
+ *       i = the problem's index in the data file, so batching never changes a sample
+ *       grade: correct = finished with EOS and AnswerChecker.grade(completion, reference).correct
+ *       append the batch to RUN_DIR/samples.jsonl (fsynced)
+ *   summary over every sample → RUN_DIR/summary.json
+ * </pre>
+ * With a run directory, calling again with the same problems and settings resumes: problems whose n samples
+ * are all in samples.jsonl are not decoded again. Keeping the settings the same across calls is the caller's
+ * job (the eval command stores them in config.json); only the problem ids are checked here.
+ * Without a run directory (e.g. a trainer's dev evaluation) nothing is written.
+ */
+public final class Evaluator {
+    public static final String SAMPLES = "samples.jsonl", SUMMARY = "summary.json";
+
+    private Evaluator() {}
+
+    /**
+     * @param samples every sample of the problems, in problem order then sample order
+     * @param resumed problems read back from disk instead of decoded
+     */
+    public record Result(Summary summary, List<Sample> samples, int resumed, double seconds) {}
+
+    public static Result evaluate(Transformer model, Tokenizer tok, List<Problem> problems, EvalSettings s,
+                                 Path runDir, ProgressListener listener) throws IOException {
+        if (problems.isEmpty()) throw new IllegalArgumentException("no problems to evaluate");
+        Set<Integer> seen = new HashSet<>();
+        for (Problem p : problems)
+            if (!seen.add(p.index())) throw new IllegalArgumentException("two problems with dataset index " + p.index());
+        if (listener == null) listener = ProgressListener.NONE;
+        int context = model.config().maxPositions();
+        List<int[]> prompts = new ArrayList<>(problems.size());
+        for (Problem p : problems) {
+            int[] ids = prompt(tok, s, p);
+            if (ids.length + s.maxTokens() > context)
+                throw new IllegalArgumentException("problem " + p.id() + ": " + ids.length + " prompt tokens + " + s.maxTokens()
+                        + " max new tokens exceed the model's context of " + context + " (lower the max tokens)");
+            prompts.add(ids);
+        }
+
+        // what is already on disk
+        SamplesFile file = null;
+        Map<Integer, List<Sample>> done = Map.of();
+        if (runDir != null) {
+            Files.createDirectories(runDir);
+            file = new SamplesFile(runDir.resolve(SAMPLES));
+            done = file.resume(problems, s.samples());
+        }
+        List<List<Sample>> results = new ArrayList<>(problems.size());
+        List<Integer> todo = new ArrayList<>();
+        long correct = 0, graded = 0;
+        for (int i = 0; i < problems.size(); i++) {
+            List<Sample> d = done.get(problems.get(i).index());
+            results.add(d);
+            if (d == null) todo.add(i);
+            else for (Sample x : d) { graded++; if (x.correct()) correct++; }
+        }
+        int resumed = problems.size() - todo.size();
+
+        Generator gen = new Generator(model, ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),
+                tok.tokenId(ChatTemplate.END_THINK), new int[0]);
+        GenerationConfig gc = s.generation();
+        int per = s.problemsPerBatch();
+        long t0 = System.nanoTime();
+        long[] tokens = {0}, lastReport = {t0};
+        int finished = 0;
+        final ProgressListener out = listener;
+        for (int b = 0; b < todo.size(); b += per) {
+            List<Integer> batch = todo.subList(b, Math.min(todo.size(), b + per));
+            List<int[]> batchPrompts = new ArrayList<>(batch.size());
+            int[] streams = new int[batch.size()];
+            for (int j = 0; j < batch.size(); j++) {
+                batchPrompts.add(prompts.get(batch.get(j)));
+                streams[j] = problems.get(batch.get(j)).index();
+            }
+            final int finishedSoFar = finished;
+            final long c0 = correct, g0 = graded;
+            List<Completion> completions = gen.generate(batchPrompts, streams, gc, (p, smp, id) -> {
+                tokens[0]++;
+                long now = System.nanoTime();
+                if (now - lastReport[0] > 1_000_000_000L) {
+                    lastReport[0] = now;
+                    out.progress(progress(resumed + finishedSoFar, problems.size(), resumed, c0, g0, tokens[0], t0, now,
+                            finishedSoFar, todo.size() - finishedSoFar, false));
+                }
+            });
+            Sample[][] bySlot = new Sample[batch.size()][s.samples()];
+            for (Completion c : completions)
+                bySlot[c.promptIndex()][c.sample()] = grade(tok, problems.get(batch.get(c.promptIndex())), c);
+            List<Sample> batchSamples = new ArrayList<>(completions.size());
+            for (int j = 0; j < batch.size(); j++) {
+                results.set(batch.get(j), List.of(bySlot[j]));
+                batchSamples.addAll(results.get(batch.get(j)));
+            }
+            if (file != null) file.append(batchSamples);
+            for (Sample x : batchSamples) { graded++; if (x.correct()) correct++; }
+            finished += batch.size();
+            long now = System.nanoTime();
+            lastReport[0] = now;
+            out.progress(progress(resumed + finished, problems.size(), resumed, correct, graded, tokens[0], t0, now,
+                    finished, todo.size() - finished, true));
+        }
+
+        List<Sample> all = new ArrayList<>();
+        for (List<Sample> r : results) all.addAll(r);
+        Summary summary = Summary.of(all);
+        if (runDir != null) RunDir.writeAtomically(runDir.resolve(SUMMARY), RunDir.JSON.writeValueAsBytes(summary.toJson()));
+        return new Result(summary, List.copyOf(all), resumed, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Token ids of a problem's prompt: R1 chat template around the settings' user turn. */
+    public static int[] prompt(Tokenizer tok, EvalSettings s, Problem p) {
+        return ChatTemplate.of(tok).encode(tok, List.of(ChatTemplate.Message.user(s.userTurn(p))), true);
+    }
+
+    /**
+     * The largest cap that fits every prompt in the model's context: min(maxTokens, context − longest prompt).
+     * Small models (the gym's) have short contexts; the papers' caps are for 128k-context models.
+     */
+    public static int fitMaxTokens(Tokenizer tok, EvalSettings s, List<Problem> problems, int context) {
+        int longest = 0;
+        for (Problem p : problems) longest = Math.max(longest, prompt(tok, s, p).length);
+        int room = context - longest;
+        if (room < 1) throw new IllegalArgumentException("the longest prompt has " + longest + " tokens: no room left in the model's context of " + context);
+        return Math.min(s.maxTokens(), room);
+    }
+
+    /** A sample from a completion: the text without the final EOS, tokens with it. */
+    static Sample grade(Tokenizer tok, Problem p, Completion c) {
+        int[] ids = c.ids();
+        int[] body = c.finish() == Completion.Finish.EOS ? Arrays.copyOf(ids, ids.length - 1) : ids;
+        return Sample.grade(p, c.sample(), tok.decode(body, false), ids.length, c.reasoningTokens(), c.finish());
+    }
+
+    private static ProgressListener.Progress progress(int done, int total, int resumed, long correct, long graded, long tokens,
+                                                      long t0, long now, int finished, int left, boolean batchDone) {
+        double sec = (now - t0) / 1e9;
+        double eta = finished == 0 ? Double.NaN : sec / finished * left;
+        return new ProgressListener.Progress(done, total, resumed, correct, graded, tokens, sec, eta, batchDone);
+    }
+}
