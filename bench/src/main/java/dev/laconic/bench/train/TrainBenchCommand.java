@@ -325,7 +325,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
                 }
                         + "; adapters F32 on both sides; OPENBLAS_CORETYPE removed from the peers' environment",
                 "peak RSS: ours = VmHWM from just before the weights were created (Java heap committed so far included); "
-                        + "peers' = ru_maxrss of their whole process");
+                        + "peers' = VmHWM of their whole process (imports and model construction included)");
     }
 
     private static Map<String, Object> machine(int threads) {

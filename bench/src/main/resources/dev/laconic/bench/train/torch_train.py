@@ -13,7 +13,7 @@ One step, as Laconic's side times it:
   full: every parameter trains, the model in F32;
   lora: peft LoRA (r, alpha, dropout 0) on the targets; the base in dtype (bf16 or f32), frozen.
 The model is built straight in its dtype (torch default dtype set before construction), so the peak
-RSS (ru_maxrss = VmHWM) never holds an F32 copy of a bf16 model. torch.set_num_threads(N) and the
+RSS (VmHWM) never holds an F32 copy of a bf16 model. torch.set_num_threads(N) and the
 OMP/MKL variables (set by the caller) give PyTorch the same threads as Laconic; the caller also
 removes OPENBLAS_CORETYPE from the environment.
 """
@@ -21,6 +21,20 @@ import json
 import resource
 import sys
 import time
+
+
+def peak_rss_bytes():
+    """VmHWM of this process. Not ru_maxrss: Linux carries the high-water mark of the image that exec
+    replaced into it, and a JVM starts children through a helper sharing its memory, so ru_maxrss would
+    report the parent JVM's peak when that is larger."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def log(msg):
@@ -124,7 +138,7 @@ def main():
     tokens = seq * batch
     json.dump({"tokens_per_s": tokens * len(seconds) / sum(seconds), "step_seconds": seconds,
                "tokens_per_step": tokens, "loss": loss,
-               "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+               "peak_rss_bytes": peak_rss_bytes(),
                "info": info}, sys.stdout)
     print()
     return 0
