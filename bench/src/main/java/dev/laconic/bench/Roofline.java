@@ -62,6 +62,7 @@ public final class Roofline {
         machine.put("read_bandwidth_gbs", bw);
         machine.put("read_buffer_bytes", d.readBytes());
         machine.put("fma_peak_gflops", peak);
+        machine.put("load_average_start", loadAverage());
 
         List<GemmCase.Layer> layers = GemmCase.layers(d.c(), d.f());
         if (!opt.quick()) warnIfSlow(ops, log);
@@ -133,7 +134,13 @@ public final class Roofline {
         } else {
             machine.put("openblas_skipped", "skipped (disabled)");
         }
+        machine.put("load_average_end", loadAverage());
         return new RooflineReport(rows, machine);
+    }
+
+    /** 1-minute load average: on a shared machine, anything well above 0 means other work ran alongside. */
+    private static double loadAverage() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static double gflops(Ops ops, GemmCase c, Timing.Budget budget, PrintStream log) {
@@ -150,7 +157,8 @@ public final class Roofline {
     private static void warnIfSlow(Ops ops, PrintStream log) {
         GemmCase probe = new GemmCase("probe", Kind.FWD, 256, 256, 256, DType.F32);
         try (GemmCase.Prepared p = probe.prepare(ops, 0, false, 1)) {
-            double g = probe.flops() / Timing.measure(p::run, Timing.Budget.QUICK).bestSeconds() / 1e9;
+            // enough runs for the JIT to compile the kernel: a cold first call is not its speed
+            double g = probe.flops() / Timing.measure(p::run, new Timing.Budget(5, 5, 0.3)).bestSeconds() / 1e9;
             if (g < 5)
                 log.printf(Locale.ROOT, "roofline: warning: matmul runs at %.2f GFLOP/s at 256^3; the full run "
                         + "needs ~%.0f minutes at that rate (use --quick)%n", g, 1000 / g / 60);

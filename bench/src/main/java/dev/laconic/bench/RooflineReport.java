@@ -74,7 +74,8 @@ public record RooflineReport(List<Row> rows, Map<String, Object> machine) {
         StringBuilder sb = new StringBuilder();
         sb.append("machine: ").append(machine.get("cpu")).append(", ").append(machine.get("threads"))
                 .append(" threads, JDK ").append(machine.get("jdk")).append(", ").append(machine.get("vector_species"))
-                .append('\n');
+                .append(String.format(Locale.ROOT, ", load average %.1f -> %.1f%n",
+                        (Double) machine.get("load_average_start"), (Double) machine.get("load_average_end")));
         sb.append(String.format(Locale.ROOT, "limits:  read bandwidth %.1f GB/s, FMA peak %.1f GFLOP/s%n",
                 (Double) machine.get("read_bandwidth_gbs"), (Double) machine.get("fma_peak_gflops")));
         if (machine.get("openblas") instanceof Map<?, ?> ob)
