@@ -13,16 +13,16 @@ import java.nio.file.Path;
  * process touched: Java heap, off-heap KV caches and activations, and the pages of memory-mapped
  * weights that were read. Elsewhere (not Linux) every figure is -1.
  */
-final class ProcessMemory {
+public final class ProcessMemory {
     private ProcessMemory() {}
 
     /** VmHWM in bytes: the most resident memory this process has had (since start or the last reset). */
-    static long peakRssBytes() {
+    public static long peakRssBytes() {
         return statusKb("VmHWM:") * 1024;
     }
 
     /** VmRSS in bytes: resident memory now. */
-    static long rssBytes() {
+    public static long rssBytes() {
         return statusKb("VmRSS:") * 1024;
     }
 
@@ -31,7 +31,7 @@ final class ProcessMemory {
      * later {@link #peakRssBytes()} covers only what happens from here: not, e.g., the 1 GiB buffer the
      * bandwidth measurement touched and already freed. False when the kernel refused.
      */
-    static boolean resetPeak() {
+    public static boolean resetPeak() {
         try {
             Files.writeString(Path.of("/proc/self/clear_refs"), "5");
             return true;

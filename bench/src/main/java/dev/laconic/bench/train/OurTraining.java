@@ -1,5 +1,7 @@
 package dev.laconic.bench.train;
 
+import dev.laconic.bench.decode.ProcessMemory;
+
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.training.AdamW;
@@ -10,10 +12,7 @@ import dev.laconic.transformer.ModelConfig;
 import dev.laconic.transformer.RandomWeights;
 import dev.laconic.transformer.Transformer;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,7 +64,7 @@ final class OurTraining {
                     + "expect long GC pauses or OutOfMemoryError; give it more, e.g. LACONIC_JAVA_OPTS=-Xmx%dg%n",
                     what, need / 1e9, max / 1e9, (long) Math.ceil(1.5 * need / 1e9));
         System.gc();
-        boolean reset = resetPeak();
+        boolean reset = ProcessMemory.resetPeak();
         long t0 = System.nanoTime();
         Transformer base = new Transformer(cfg, RandomWeights.create(cfg, s.seed(), dtype), ops);
         TrainableModel model = lora == null ? TrainableModel.full(base) : TrainableModel.lora(base, lora, s.seed());
@@ -74,7 +73,7 @@ final class OurTraining {
         long trainable = 0;
         for (var p : model.parameters()) trainable += p.value().numel();
         log.printf(Locale.ROOT, "bench train: ours %s: %.1f M trainable parameters, built in %.1f s; RSS %.2f GB%n",
-                what, trainable / 1e6, (System.nanoTime() - t0) * 1e-9, rssBytes() / 1e9);
+                what, trainable / 1e6, (System.nanoTime() - t0) * 1e-9, ProcessMemory.rssBytes() / 1e9);
 
         SplittableRandom rng = new SplittableRandom(s.seed() ^ 0x5DEECE66DL);
         for (int i = 0; i < s.warmupSteps(); i++) {
@@ -92,7 +91,7 @@ final class OurTraining {
         }
         long tokens = (long) s.seq() * s.batch();
         double total = Arrays.stream(seconds).sum();
-        return new Result(tokens * s.steps() / total, seconds, tokens, loss, peakRssBytes(), reset, trainable);
+        return new Result(tokens * s.steps() / total, seconds, tokens, loss, ProcessMemory.peakRssBytes(), reset, trainable);
     }
 
     /**
@@ -140,36 +139,5 @@ final class OurTraining {
         List<int[]> out = new ArrayList<>();
         for (int b = 0; b < batch; b++) out.add(rng.ints(seq, 0, vocab).toArray());
         return out;
-    }
-
-    // ---- resident memory (Linux /proc/self; -1 elsewhere) ----------------------------------------
-
-    /** VmHWM in bytes: the most resident memory since the process started or the last {@link #resetPeak}. */
-    static long peakRssBytes() { return statusKb("VmHWM:") * 1024; }
-
-    static long rssBytes() { return statusKb("VmRSS:") * 1024; }
-
-    /** Resets VmHWM to the current VmRSS (5 → /proc/self/clear_refs, Linux 4.0+); false if refused. */
-    static boolean resetPeak() {
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-            return true;
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    private static long statusKb(String key) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(key)) {
-                    String v = line.substring(key.length()).strip();          // "12345 kB"
-                    return Long.parseLong(v.substring(0, v.indexOf(' ')));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux
-        }
-        return -1;
     }
 }
