@@ -132,10 +132,14 @@ public final class GymPretrain {
             if (step % o.logEvery() == 0 || step == total)
                 log.printf(Locale.ROOT, "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %,.0f tok/s  %.0fs%n",
                         step, total, loss, lr, norm, tokens / elapsed, elapsed);
-            if (o.evalEvery() > 0 && step % o.evalEvery() == 0 && step < total && !dev.isEmpty()) {
+            if (o.evalEvery() > 0 && step % o.evalEvery() == 0 && step < total) {
                 long te = System.nanoTime();
-                List<GymEval.Row> rows = GymEval.evaluate(model.transformer(), tok, dev, GenerationConfig.greedy(o.evalMaxTokens()), 64);
-                log.println("  dev greedy at step " + step + ": " + summary(rows));
+                // MODEL_DIR always holds the latest evaluated weights: an interrupted run leaves a usable model
+                GymModel.writeHf(out, cfg, model.exportWeights(true), o.saveDtype());
+                if (!dev.isEmpty()) {
+                    List<GymEval.Row> rows = GymEval.evaluate(model.transformer(), tok, dev, GenerationConfig.greedy(o.evalMaxTokens()), 64);
+                    log.println("  dev greedy at step " + step + ": " + summary(rows));
+                }
                 tTrain += System.nanoTime() - te;               // evaluation time is not training time
             }
         }

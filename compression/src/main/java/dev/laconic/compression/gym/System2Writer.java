@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * left-to-right copy of the old one, so no step has to count positions or look at the prompt.
  *
  * <p>Then 0–3 verification passes in R1's manner ("Wait, let me double-check…"), each the same
- * scratchpad redone from the start, ending "That gives N again, the same as before." With
+ * scratchpad redone with the operands rotated, ending "That gives N again, the same as before." With
  * probability {@link #SLIP_RATE} a solution that has at least one pass contains a deliberate slip in
  * the first computation (one column sum off by one, everything after it consistent with the wrong
  * sum); the first pass then finds a different result and says so: "That gives N, not M. I made a
@@ -33,7 +33,7 @@ public final class System2Writer {
     /** Verification passes are drawn uniformly from 0..MAX_PASSES. */
     public static final int MAX_PASSES = 3;
     /** Probability of a deliberate slip in the first computation, given at least one verification pass. */
-    public static final double SLIP_RATE = 0.3;
+    public static final double SLIP_RATE = 0.15;
 
     public static final String HEADER = "Let me add the numbers column by column, starting from the right.";
     public static final List<String> PASS_OPENINGS = List.of(
@@ -88,7 +88,7 @@ public final class System2Writer {
         long current = first;
         for (int k = 1; k <= passes; k++) {
             out.append(PASS_OPENINGS.get(openings[k - 1])).append('\n');
-            long again = columns(p.operands(), null, out);
+            long again = columns(rotate(p.operands(), k), null, out);
             if (again == current) {
                 out.append("That gives ").append(again).append(" again, the same as before.\n");
             } else {
@@ -148,6 +148,16 @@ public final class System2Writer {
             out.append(LABELS.charAt(i)).append('=').append(left[i]);
         }
         out.append(" carry=").append(carry).append(" digits=").append(digits).append('\n');
+    }
+
+    /**
+     * Pass k adds the operands rotated left by k (two operands: swapped, original, swapped), so a
+     * pass cannot simply repeat the first computation's lines: its column lines differ in order.
+     */
+    static long[] rotate(long[] ops, int k) {
+        long[] r = new long[ops.length];
+        for (int i = 0; i < ops.length; i++) r[i] = ops[(i + k) % ops.length];
+        return r;
     }
 
     /** Lines of the reasoning (before {@code </think>}), for tools that inspect traces. */

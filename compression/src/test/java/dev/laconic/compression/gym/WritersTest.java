@@ -28,12 +28,14 @@ class WritersTest {
     record Checked(int passes, int slips, BigInteger boxed) {}
 
     /** A computation block: returns its result and the number of wrong column sums; advances pos[0]. */
-    private static BigInteger block(List<String> lines, int[] pos, List<String> expectOperands, int[] slips) {
+    private static BigInteger block(List<String> lines, int[] pos, List<String> expectOperands, int rotation, int[] slips) {
         Matcher s = STATE.matcher(lines.get(pos[0]));
         assertTrue(s.matches(), "state line expected: " + lines.get(pos[0]));
         List<String> ops = new ArrayList<>();
         for (String part : s.group(1).trim().split(" ")) ops.add(part.substring(2));
-        assertEquals(expectOperands, ops, "operands of the first state line: the problem's, in its order");
+        List<String> rotated = new ArrayList<>();
+        for (int i = 0; i < expectOperands.size(); i++) rotated.add(expectOperands.get((i + rotation) % expectOperands.size()));
+        assertEquals(rotated, ops, "operands of the first state line: the problem's, rotated left by the pass number");
         assertEquals("0", s.group(2));
         assertEquals("", s.group(3));
         int carry = 0;
@@ -87,7 +89,7 @@ class WritersTest {
         List<String> operands = new ArrayList<>();
         for (BigInteger x : ProblemTest.operandsOf(p.text())) operands.add(x.toString());
         int[] pos = {1}, firstSlips = {0};
-        BigInteger current = block(lines, pos, operands, firstSlips);
+        BigInteger current = block(lines, pos, operands, 0, firstSlips);
         Matcher so = SO.matcher(lines.get(pos[0]));
         assertTrue(so.matches(), lines.get(pos[0]));
         assertEquals(current, new BigInteger(so.group(1)));
@@ -98,7 +100,7 @@ class WritersTest {
             assertTrue(System2Writer.PASS_OPENINGS.contains(lines.get(pos[0])), "pass opening: " + lines.get(pos[0]));
             pos[0]++;
             int[] slips = {0};
-            BigInteger again = block(lines, pos, operands, slips);
+            BigInteger again = block(lines, pos, operands, passes + 1, slips);
             assertEquals(0, slips[0], "verification passes never slip");
             String concl = lines.get(pos[0]);
             Matcher a = AGAIN.matcher(concl), f = FIXED.matcher(concl);
