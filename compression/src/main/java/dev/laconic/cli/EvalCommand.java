@@ -45,6 +45,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "evaluate only the first M problems") Integer limit;
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--template", description = "user turn with {problem} in it, \\n for a newline (default: the protocol's instruction + problem; gym: the problem alone)") String template;
+    @Option(names = "--think-budget", defaultValue = "-1", description = "thinking tokens before \\n</think>\\n\\n is forced, the truncation baseline (default: -1, none)") int thinkBudget;
     @Option(names = "--batch", description = "sequences (problems × n) decoded together (default: what a quarter of the memory holds in KV caches, at most 32)") Integer batch;
 
     @Override
@@ -62,6 +63,7 @@ public final class EvalCommand implements Callable<Integer> {
             s = s.withSampling(temperature != null ? temperature : s.temperature(), topP != null ? topP : s.topP());
         if (maxTokens != null) s = s.withMaxTokens(maxTokens);
         if (template != null) s = s.withTemplate(template.replace("\\n", "\n"));
+        if (thinkBudget != -1) s = s.withThinkBudget(thinkBudget);
         PrintStream err = System.err;
 
         try (Model m = modelOptions.load()) {
@@ -112,6 +114,7 @@ public final class EvalCommand implements Callable<Integer> {
         c.put("top_p", s.topP());
         c.put("max_tokens", s.maxTokens());
         c.put("seed", s.seed());
+        if (s.thinkBudget() >= 0) c.put("think_budget", s.thinkBudget());
         return c;
     }
 

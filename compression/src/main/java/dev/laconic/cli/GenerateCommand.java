@@ -53,8 +53,7 @@ public final class GenerateCommand implements Callable<Integer> {
             for (Jsonl.Line line : lines)
                 prompts.add(line.has("ids") ? line.ids("ids", m.config().vocab()) : encode(tok, line.text("prompt")));
 
-            Generator gen = new Generator(m.transformer(), ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),
-                    tok.tokenId(ChatTemplate.END_THINK), tok.encode("\n" + ChatTemplate.END_THINK + "\n\n", false));
+            Generator gen = Generator.of(m.transformer(), tok);
             boolean stream = !json && prompts.size() == 1 && n == 1;
             StreamingDecoder sd = new StreamingDecoder(tok, false);
             long[] firstToken = {0};

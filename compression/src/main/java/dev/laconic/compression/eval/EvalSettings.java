@@ -15,9 +15,16 @@ import java.util.List;
  * @param maxTokens   the cap on completion tokens (EOS included); a sample cut there counts as wrong
  * @param seed        sample s of the problem with dataset index i draws from the random stream (seed, i, s)
  * @param batch       sequences (problems × n) decoded together; at least one whole problem per batch
+ * @param thinkBudget thinking tokens before "\n&lt;/think&gt;\n\n" is forced (the truncation baseline); -1 = none
  */
-public record EvalSettings(String template, int samples, float temperature, float topP, int maxTokens, long seed, int batch) {
+public record EvalSettings(String template, int samples, float temperature, float topP, int maxTokens, long seed, int batch,
+                           int thinkBudget) {
+    public EvalSettings(String template, int samples, float temperature, float topP, int maxTokens, long seed, int batch) {
+        this(template, samples, temperature, topP, maxTokens, seed, batch, -1);
+    }
+
     public EvalSettings {
+        if (thinkBudget < -1) throw new IllegalArgumentException("thinking budget must be ≥ 0 (or -1 for none): " + thinkBudget);
         if (!template.contains("{problem}")) throw new IllegalArgumentException("prompt template has no {problem}: " + template);
         if (samples < 1) throw new IllegalArgumentException("samples per problem must be ≥ 1: " + samples);
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be ≥ 1: " + maxTokens);
@@ -35,13 +42,14 @@ public record EvalSettings(String template, int samples, float temperature, floa
     }
 
     public GenerationConfig generation() {
-        return new GenerationConfig(maxTokens, new Sampler(temperature, topP, 0), samples, seed, false, List.of(), -1);
+        return new GenerationConfig(maxTokens, new Sampler(temperature, topP, 0), samples, seed, false, List.of(), thinkBudget);
     }
 
-    public EvalSettings withMaxTokens(int m) { return new EvalSettings(template, samples, temperature, topP, m, seed, batch); }
-    public EvalSettings withSamples(int n) { return new EvalSettings(template, n, temperature, topP, maxTokens, seed, batch); }
-    public EvalSettings withBatch(int b) { return new EvalSettings(template, samples, temperature, topP, maxTokens, seed, b); }
-    public EvalSettings withSeed(long s) { return new EvalSettings(template, samples, temperature, topP, maxTokens, s, batch); }
-    public EvalSettings withSampling(float t, float p) { return new EvalSettings(template, samples, t, p, maxTokens, seed, batch); }
-    public EvalSettings withTemplate(String t) { return new EvalSettings(t, samples, temperature, topP, maxTokens, seed, batch); }
+    public EvalSettings withMaxTokens(int m) { return new EvalSettings(template, samples, temperature, topP, m, seed, batch, thinkBudget); }
+    public EvalSettings withSamples(int n) { return new EvalSettings(template, n, temperature, topP, maxTokens, seed, batch, thinkBudget); }
+    public EvalSettings withBatch(int b) { return new EvalSettings(template, samples, temperature, topP, maxTokens, seed, b, thinkBudget); }
+    public EvalSettings withSeed(long s) { return new EvalSettings(template, samples, temperature, topP, maxTokens, s, batch, thinkBudget); }
+    public EvalSettings withSampling(float t, float p) { return new EvalSettings(template, samples, t, p, maxTokens, seed, batch, thinkBudget); }
+    public EvalSettings withThinkBudget(int n) { return new EvalSettings(template, samples, temperature, topP, maxTokens, seed, batch, n); }
+    public EvalSettings withTemplate(String t) { return new EvalSettings(t, samples, temperature, topP, maxTokens, seed, batch, thinkBudget); }
 }

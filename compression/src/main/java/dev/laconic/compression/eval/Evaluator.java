@@ -81,8 +81,7 @@ public final class Evaluator {
         }
         int resumed = problems.size() - todo.size();
 
-        Generator gen = new Generator(model, ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),
-                tok.tokenId(ChatTemplate.END_THINK), new int[0]);
+        Generator gen = Generator.of(model, tok);
         GenerationConfig gc = s.generation();
         int per = s.problemsPerBatch();
         long t0 = System.nanoTime();

@@ -5,7 +5,6 @@ import dev.laconic.transformer.Transformer;
 import dev.laconic.transformer.generate.Completion;
 import dev.laconic.transformer.generate.GenerationConfig;
 import dev.laconic.transformer.generate.Generator;
-import dev.laconic.transformer.tokenizer.ChatTemplate;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -78,8 +77,7 @@ public final class GymEval {
     }
 
     public static Generator generator(Transformer model, Tokenizer tok) {
-        return new Generator(model, ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),
-                tok.tokenId(ChatTemplate.END_THINK), tok.encode("\n" + ChatTemplate.END_THINK + "\n\n", false));
+        return Generator.of(model, tok);
     }
 
     /** Verification passes in a completion: the number of "That gives" conclusions. */

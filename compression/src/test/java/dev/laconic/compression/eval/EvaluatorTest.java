@@ -204,4 +204,18 @@ class EvaluatorTest {
         assertEquals(Map.of("easy", 3, "hard", 3), sum.byDifficulty().stream().collect(Collectors.toMap(Summary.Metrics::difficulty, Summary.Metrics::problems)));
         assertEquals(12, sum.all().samples());
     }
+
+    @Test
+    void aThinkingBudgetCutsTheReasoningAndLetsTheModelAnswer(@TempDir Path dir) throws Exception {
+        EvalSettings s = settings(4).withMaxTokens(24).withThinkBudget(3);
+        List<Sample> budgeted = run(problems(), s, dir.resolve("b"));
+        List<Sample> free = run(problems(), settings(4).withMaxTokens(24), dir.resolve("f"));
+        int forced = 0;
+        for (Sample x : budgeted) {
+            assertTrue(x.reasoningTokens() <= 3, "reasoning tokens " + x.reasoningTokens() + " over the budget");
+            if (x.tokens() > 3 && x.completion().contains("</think>")) forced++;
+        }
+        assertTrue(forced > 0, "some samples ran into the budget and got </think>");
+        assertTrue(free.stream().anyMatch(x -> x.reasoningTokens() > 3), "without a budget the random model thinks longer");
+    }
 }

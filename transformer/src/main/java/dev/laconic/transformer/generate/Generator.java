@@ -4,6 +4,8 @@ import it.unimi.dsi.fastutil.floats.FloatArrayList;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import dev.laconic.transformer.KVCache;
 import dev.laconic.transformer.Transformer;
+import dev.laconic.transformer.tokenizer.ChatTemplate;
+import dev.laconic.transformer.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,6 +41,12 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
      * switch to the packed GEMM, whose summation order differs in the last bits.
      */
     static final int MAX_ROWS_PER_STEP = 16;
+
+    /** The generator for a model and its tokenizer: think markers from the R1 chat format, "\n</think>\n\n" forced. */
+    public static Generator of(Transformer model, Tokenizer tok) {
+        return new Generator(model, ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),
+                tok.tokenId(ChatTemplate.END_THINK), tok.encode("\n" + ChatTemplate.END_THINK + "\n\n", false));
+    }
 
     /** Called after every token of every sample (for streaming). */
     @FunctionalInterface
@@ -91,7 +99,8 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
             if (promptIds[p].length == 0) throw new IllegalArgumentException("prompt " + p + " is empty");
             for (int id : promptIds[p])
                 if (id < 0 || id >= vocab) throw new IllegalArgumentException("prompt " + p + ": token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-            int capacity = promptIds[p].length + gc.maxTokens() + thinkForce.length;
+            // forced thinking-end tokens count against maxTokens too: prompt + maxTokens positions suffice
+            int capacity = promptIds[p].length + gc.maxTokens();
             if (capacity > cfg.maxPositions())
                 throw new IllegalArgumentException("prompt " + p + ": " + promptIds[p].length + " prompt tokens + " + gc.maxTokens()
                         + " new tokens exceed the model's context of " + cfg.maxPositions());
