@@ -1,0 +1,109 @@
+package dev.laconic.compression.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.compression.eval.Summary;
+import dev.laconic.compression.plot.Chart;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The demo's results: one row per model evaluated on the same test set with the same sampling
+ * settings, as a table, {@code summary.json} and a Pareto picture (accuracy against mean tokens).
+ *
+ * <pre>
+ *   token_reduction = 1 − mean_tokens(model) / mean_tokens(long-reasoner)
+ *   compressed      = token_reduction ≥ 0.40  and  accuracy ≥ accuracy(long-reasoner) − 0.02
+ * </pre>
+ * (the targets both papers are judged by here: ~40 % fewer tokens at kept accuracy).
+ */
+public final class DemoReport {
+    public static final String LONG = "long-reasoner";
+    static final double TARGET_REDUCTION = 0.40, TARGET_ACCURACY_DROP = 0.02;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * One evaluated model.
+     *
+     * @param accuracy   fraction of samples correct
+     * @param meanTokens mean completion tokens (EOS included)
+     */
+    public record Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir) {
+        public static Row of(String name, Summary s, Path runDir) {
+            return new Row(name, s.all().accuracy(), s.all().meanTokens(), s.all().truncatedRate(), runDir.toString());
+        }
+    }
+
+    private DemoReport() {}
+
+    /** Token reduction of each row against the long reasoner's mean tokens (NaN when there is no long-reasoner row). */
+    public static double reduction(Row r, List<Row> rows) {
+        Row longRow = find(rows, LONG);
+        return longRow == null ? Double.NaN : 1 - r.meanTokens() / longRow.meanTokens();
+    }
+
+    /** ≥ 40 % fewer tokens than the long reasoner at no more than 2 accuracy points below it. */
+    public static boolean meetsTarget(Row r, List<Row> rows) {
+        Row longRow = find(rows, LONG);
+        return longRow != null && reduction(r, rows) >= TARGET_REDUCTION - 1e-12
+                && r.accuracy() >= longRow.accuracy() - TARGET_ACCURACY_DROP - 1e-12;
+    }
+
+    static Row find(List<Row> rows, String name) {
+        for (Row r : rows) if (r.name().equals(name)) return r;
+        return null;
+    }
+
+    public static String table(List<Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-22s %9s %10s %10s %10s  %s%n", "model", "accuracy", "mean tok", "reduction", "truncated", "≥40% fewer, ≤2 pts lost"));
+        for (Row r : rows) {
+            double red = reduction(r, rows);
+            String verdict = r.name().equals(LONG) ? "(reference)" : meetsTarget(r, rows) ? "yes" : "no";
+            sb.append(String.format(Locale.ROOT, "%-22s %9.4f %10.1f %9.1f%% %10.4f  %s%n",
+                    r.name(), r.accuracy(), r.meanTokens(), 100 * red, r.truncatedRate(), verdict));
+        }
+        return sb.toString();
+    }
+
+    /** {@code {"models": [{"name", "accuracy", "mean_completion_tokens", "token_reduction", "truncated_rate", ...}]}}. */
+    public static ObjectNode json(List<Row> rows, ObjectNode extra) {
+        ObjectNode o = JSON.createObjectNode();
+        ArrayNode models = o.putArray("models");
+        for (Row r : rows) {
+            ObjectNode m = models.addObject();
+            m.put("name", r.name());
+            m.put("accuracy", r.accuracy());
+            m.put("mean_completion_tokens", r.meanTokens());
+            double red = reduction(r, rows);
+            if (Double.isNaN(red)) m.putNull("token_reduction");
+            else m.put("token_reduction", red);
+            m.put("truncated_rate", r.truncatedRate());
+            m.put("meets_target", !r.name().equals(LONG) && meetsTarget(r, rows));
+            m.put("run_dir", r.runDir());
+        }
+        if (extra != null) o.setAll(extra);
+        return o;
+    }
+
+    /** summary.json (atomically) and pareto.png in {@code dir}. */
+    public static void write(Path dir, List<Row> rows, ObjectNode extra) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".summary", ".json");
+        JSON.writeValue(tmp.toFile(), json(rows, extra));
+        Files.move(tmp, dir.resolve("summary.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        List<Chart.Series> series = new ArrayList<>();
+        for (Row r : rows)
+            series.add(Chart.Series.scatter(r.name(), new double[]{r.meanTokens()}, new double[]{100 * r.accuracy()}, new String[]{r.name()}));
+        Chart.write(dir.resolve("pareto.png"), "mean completion tokens (test set)",
+                List.of(new Chart.Panel("Accuracy against length: up and to the left is better", "accuracy %", series)));
+    }
+}
