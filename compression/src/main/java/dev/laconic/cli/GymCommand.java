@@ -75,6 +75,8 @@ public final class GymCommand implements Runnable {
         @Option(names = "--eval-temperatures", defaultValue = "0,0.7", split = ",", description = "0 = greedy (default: ${DEFAULT-VALUE})") List<Float> evalTemperatures;
         @Option(names = "--eval-every", defaultValue = "0", description = "greedy dev evaluation every N steps, 0 = only at the end") int evalEvery;
         @Option(names = "--log-every", defaultValue = "10") int logEvery;
+        @Option(names = "--init", description = "start from this gym model directory (a second training phase) instead of random weights") Path init;
+        @Option(names = "--skip-examples", defaultValue = "0", description = "skip this many examples of the training stream first (a second phase continues the first's stream: steps × batch)") long skipExamples;
         @Option(names = "--save-dtype", defaultValue = "f32", description = "model.safetensors dtype: f32 or bf16 (default: ${DEFAULT-VALUE})") String saveDtype;
 
         @Option(names = "--threads", description = "worker threads (default: all cores; exact reruns need the same count)")
@@ -95,7 +97,7 @@ public final class GymCommand implements Runnable {
             };
             GymPretrain.Options o = new GymPretrain.Options(GymFormat.Style.parse(style), seed, dataSeed, steps, minutes,
                     new GymModel.Size(hidden, layers, heads, kvHeads, intermediate, maxPositions), batch, lr, minLr, warmup,
-                    weightDecay, clip, w, evalPerLevel, evalMaxTokens, evalTemperatures, evalEvery, Math.max(1, logEvery), dt);
+                    weightDecay, clip, w, evalPerLevel, evalMaxTokens, evalTemperatures, evalEvery, Math.max(1, logEvery), dt, init, skipExamples);
             GymPretrain.run(o, out, System.out);
             return 0;
         }

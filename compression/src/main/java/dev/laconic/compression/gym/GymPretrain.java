@@ -9,6 +9,7 @@ import dev.laconic.tensor.Parallel;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.TokenObjective;
 import dev.laconic.training.TrainableModel;
+import dev.laconic.transformer.Model;
 import dev.laconic.transformer.ModelConfig;
 import dev.laconic.transformer.Transformer;
 import dev.laconic.transformer.generate.GenerationConfig;
@@ -54,7 +55,7 @@ public final class GymPretrain {
     public record Options(Style style, long seed, long dataSeed, int steps, double minutes, GymModel.Size size, int batch,
                           double lr, double minLrFraction, int warmup, double weightDecay, double clip, double[] levelWeights,
                           int evalPerLevel, int evalMaxTokens, List<Float> evalTemperatures, int evalEvery, int logEvery,
-                          DType saveDtype) {
+                          DType saveDtype, Path init, long skipExamples) {
         public Options {
             if (steps < 0) throw new IllegalArgumentException("--steps must be ≥ 0");
             if (steps == 0 && !(minutes > 0)) throw new IllegalArgumentException("give --steps or --minutes");
@@ -63,12 +64,13 @@ public final class GymPretrain {
             if (warmup < 0) throw new IllegalArgumentException("--warmup-steps must be ≥ 0");
             if (evalPerLevel < 0 || evalPerLevel > GymData.Sizes.DEFAULT.devPerLevel())
                 throw new IllegalArgumentException("--eval-per-level must be in 0.." + GymData.Sizes.DEFAULT.devPerLevel());
+            if (skipExamples < 0) throw new IllegalArgumentException("--skip-examples must be ≥ 0");
             evalTemperatures = List.copyOf(evalTemperatures);
         }
 
         public static Options defaults(Style style) {
             return new Options(style, 0, 0, 0, 12, GymModel.Size.DEFAULT, 16, 3e-3, 0.1, 50, 0.0, 1.0,
-                    GymData.uniformLevels(), 50, 900, List.of(0f, 0.7f), 0, 10, DType.F32);
+                    GymData.uniformLevels(), 50, 900, List.of(0f, 0.7f), 0, 10, DType.F32, null, 0);
         }
     }
 
@@ -85,10 +87,22 @@ public final class GymPretrain {
         ModelConfig cfg = GymModel.config(o.size(), tok);
         GymModel.writeConfigs(out, cfg, o.saveDtype());
         Ops ops = new VectorOps();
-        TrainableModel model = TrainableModel.full(new Transformer(cfg, GymModel.init(cfg, o.seed()), ops));
+        TrainableModel model;
+        if (o.init() == null) {
+            model = TrainableModel.full(new Transformer(cfg, GymModel.init(cfg, o.seed()), ops));
+        } else {
+            // a second phase: start from a model this command wrote (same size and tokenizer), fresh optimizer and schedule
+            try (Model start = Model.load(o.init(), DType.F32, ops)) {
+                if (start.config().hidden() != cfg.hidden() || start.config().layers() != cfg.layers() || start.config().vocab() != cfg.vocab())
+                    throw new IllegalArgumentException(o.init() + ": not a gym model of the size asked for (hidden " + start.config().hidden()
+                            + ", layers " + start.config().layers() + ", vocab " + start.config().vocab() + ")");
+                model = TrainableModel.full(start.transformer());   // copies the weights into F32 master tensors
+            }
+        }
         AdamW opt = new AdamW(model.parameters(), new AdamW.Hyper(0.9, 0.95, 1e-8, o.weightDecay()));
         Set<Problem> held = GymData.heldOut(o.dataSeed());
         GymData.TrainStream stream = new GymData.TrainStream(o.dataSeed(), held, o.style(), o.levelWeights());
+        for (long i = 0; i < o.skipExamples(); i++) stream.next();   // continue a stream where an earlier phase stopped
         List<Problem> dev = devSubset(o.dataSeed(), o.evalPerLevel());
         log.printf(Locale.ROOT, "gym pretrain: %s, %,d parameters (hidden %d, %d layers, %d heads, ffn %d, vocab %d), %d threads%n",
                 o.style().label(), cfg.parameterCount(), cfg.hidden(), cfg.layers(), cfg.heads(), cfg.intermediate(), cfg.vocab(), Parallel.threads());
@@ -213,6 +227,8 @@ public final class GymPretrain {
         m.put("train_seconds", r.trainSeconds());
         m.put("tokens_per_second", r.trainTokens() / r.trainSeconds());
         m.put("final_loss", r.lastLoss());
+        if (o.init() != null) m.put("init", o.init().toString());
+        if (o.skipExamples() > 0) m.put("skip_examples", o.skipExamples());
         Map<String, Object> ev = new LinkedHashMap<>();
         r.evals().forEach((k, rows) -> ev.put(k, rows.stream().map(GymEval.Row::json).toList()));
         m.put("dev_eval", ev);

@@ -154,6 +154,27 @@ class GymCommandTest {
     }
 
     @Test
+    void aSecondPhaseStartsFromTheGivenModel(@TempDir Path dir) throws Exception {
+        Path m1 = dir.resolve("m1"), m2 = dir.resolve("m2"), fresh = dir.resolve("fresh");
+        gym(args(TINY, "pretrain", "--out", m1.toString(), "--style", "system1"));
+        // lr 1e-12: phase 2 changes nothing measurable, so its weights are phase 1's, not a fresh initialisation
+        gym(args(TINY, "pretrain", "--out", m2.toString(), "--style", "system1", "--init", m1.toString(), "--skip-examples", "4",
+                "--lr", "1e-12", "--seed", "5"));
+        gym(args(TINY, "pretrain", "--out", fresh.toString(), "--style", "system1", "--lr", "1e-12", "--seed", "5"));
+        try (Checkpoint a = Checkpoint.open(m1); Checkpoint b = Checkpoint.open(m2); Checkpoint c = Checkpoint.open(fresh)) {
+            String name = "model.layers.0.mlp.up_proj.weight";
+            float[] x = a.tensor(name).toFloatArray(), y = b.tensor(name).toFloatArray(), z = c.tensor(name).toFloatArray();
+            double dInit = 0, dFresh = 0;
+            for (int i = 0; i < x.length; i++) { dInit = Math.max(dInit, Math.abs(x[i] - y[i])); dFresh = Math.max(dFresh, Math.abs(z[i] - y[i])); }
+            assertTrue(dInit < 1e-6, "phase 2 kept phase 1's weights: " + dInit);
+            assertTrue(dFresh > 1e-3, "and is not a fresh initialisation: " + dFresh);
+        }
+        JsonNode summary = JSON.readTree(Files.readString(m2.resolve("gym_pretrain.json")));
+        assertEquals(4, summary.path("skip_examples").asInt());
+        assertEquals(m1.toString(), summary.path("init").asText());
+    }
+
+    @Test
     void pretrainRefusesBadOptions(@TempDir Path dir) {
         CommandLine cl = new CommandLine(new GymCommand());
         cl.setErr(new PrintWriter(new StringWriter(), true));
