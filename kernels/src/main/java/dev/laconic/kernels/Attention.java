@@ -130,7 +130,7 @@ final class Attention {
             for (int it = from; it < to; it++) {
                 int item = it / splits, sp = it % splits;
                 int tile = item / m.kvh, h = item % m.kvh;
-                w.setRows(m, tile * m.tileT(), h);
+                w.setRows(m, tile * m.tileT(), h, !m.transposed());
                 w.online(m, qv, keys, vals, h, sp * splitLen, (sp + 1) * splitLen);
                 if (splits == 1) w.finish(m, ov, lv);
                 else w.savePartial(partials, it * part, m.d);
@@ -140,7 +140,7 @@ final class Attention {
             Parallel.forChunks(items, 1, (from, to) -> {
                 Tile w = Tile.get(m);
                 for (int item = from; item < to; item++) {
-                    w.setRows(m, (item / m.kvh) * m.tileT(), item % m.kvh);
+                    w.setRows(m, (item / m.kvh) * m.tileT(), item % m.kvh, !m.transposed());
                     w.merge(partials, item * splits * part, part, splits, m.d);
                     w.finish(m, ov, lv);
                 }
@@ -288,10 +288,15 @@ final class Attention {
             return w;
         }
 
-        void setRows(Dims m, int t0, int h) {
+        /**
+         * The tile's query rows, padded to a multiple of 4 for the 4-row kernels; a lone row (decode
+         * without GQA sharing) stays unpadded where {@code single} allows it: the direct kernels have a
+         * 1-row path with the same per-row operations, so results are the same bits, at a quarter of the work.
+         */
+        void setRows(Dims m, int t0, int h, boolean single) {
             int g = m.group(), nt = Math.min(m.tileT(), m.t - t0);
             rows = nt * g;
-            rowsPad = round4(rows);
+            rowsPad = single && rows == 1 ? 1 : round4(rows);
             for (int r = 0; r < rowsPad; r++) {
                 int rr = Math.min(r, rows - 1), t = t0 + rr / g;
                 row[r] = t * m.h + h * g + rr % g;
@@ -379,7 +384,7 @@ final class Attention {
                 if (dv != null) Arrays.fill(dvT, 0, nj4 * dp, 0f);
                 // Queries before position j0 − start do not see this tile: start at the first that does.
                 for (int t0 = Math.max(0, j0 - m.start); t0 < m.t; t0 += m.tileT()) {
-                    setRows(m, t0, h);
+                    setRows(m, t0, h, false);
                     // s = q·kᵀ/√D (into s), dp = dout·vᵀ (into p)
                     keys.scores(this, m, qv, h, j0, nj, scale, s);
                     vals.scores(this, m, gv, h, j0, nj, 1f, p);

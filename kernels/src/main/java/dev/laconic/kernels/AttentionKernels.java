@@ -78,6 +78,10 @@ final class AttentionKernels {
      */
     static void scoresDirect(float[] x, int xo, int[] row, int rowsPad, float[] y, int yo, int ys, int nj, int d,
                              float scale, float[] s) {
+        if (rowsPad == 1) {
+            scoresDirect1(x, xo + row[0] * d, y, yo, ys, nj, d, scale, s);
+            return;
+        }
         for (int r = 0; r < rowsPad; r += 4) {
             int x0 = xo + row[r] * d, x1 = xo + row[r + 1] * d, x2 = xo + row[r + 2] * d, x3 = xo + row[r + 3] * d;
             int j = 0;
@@ -146,6 +150,51 @@ final class AttentionKernels {
     // ---- weighted sums along D ------------------------------------------------------------------
 
     /**
+     * The one-row case of {@link #scoresDirect} (decode, one query row per kv head): s[j] = scale·x·y_j,
+     * with the same per-row accumulation order (FMAs along D, then {@link VectorMath#sum}), so the
+     * same bits; 4 keys per pass keep 4 independent accumulators in flight.
+     */
+    static void scoresDirect1(float[] x, int x0, float[] y, int yo, int ys, int nj, int d, float scale, float[] s) {
+        int j = 0;
+        for (; j + 4 <= nj; j += 4) {
+            int ya = yo + j * ys;
+            FloatVector a0 = FloatVector.zero(SP), a1 = a0, a2 = a0, a3 = a0;
+            for (int e = 0; e < d; e += L) {
+                VectorMask<Float> m = SP.indexInRange(e, d);
+                FloatVector q = FloatVector.fromArray(SP, x, x0 + e, m);
+                a0 = q.fma(FloatVector.fromArray(SP, y, ya + e, m), a0);
+                a1 = q.fma(FloatVector.fromArray(SP, y, ya + ys + e, m), a1);
+                a2 = q.fma(FloatVector.fromArray(SP, y, ya + 2 * ys + e, m), a2);
+                a3 = q.fma(FloatVector.fromArray(SP, y, ya + 3 * ys + e, m), a3);
+            }
+            s[j] = VectorMath.sum(a0) * scale;
+            s[j + 1] = VectorMath.sum(a1) * scale;
+            s[j + 2] = VectorMath.sum(a2) * scale;
+            s[j + 3] = VectorMath.sum(a3) * scale;
+        }
+        for (; j < nj; j++) {
+            FloatVector a = FloatVector.zero(SP);
+            for (int e = 0; e < d; e += L) {
+                VectorMask<Float> m = SP.indexInRange(e, d);
+                a = FloatVector.fromArray(SP, x, x0 + e, m).fma(FloatVector.fromArray(SP, y, yo + j * ys + e, m), a);
+            }
+            s[j] = VectorMath.sum(a) * scale;
+        }
+    }
+
+    /** The one-row case of {@link #addWeightedKeys}: acc = acc·f + Σ_j w_j·y_j, same order per element. */
+    static void addWeightedKeys1(float[] w, int nj, float[] y, int yo, int ys, int d, float[] acc, float[] f) {
+        for (int e = 0; e < d; e += L) {
+            VectorMask<Float> m = SP.indexInRange(e, d);
+            FloatVector c = FloatVector.fromArray(SP, acc, e);
+            if (f != null) c = c.mul(f[0]);
+            for (int j = 0; j < nj; j++)
+                c = FloatVector.fromArray(SP, y, yo + j * ys + e, m).fma(FloatVector.broadcast(SP, w[j]), c);
+            c.intoArray(acc, e);
+        }
+    }
+
+    /**
      * acc[r·as .. +d] = acc·f_r + Σ_{j&lt;nj} w[r·BK + j]·y_j for rows r &lt; rowsPad (acc is a scratch
      * tile, rows padded to 4; f is the online-softmax rescale e^(m − m'), null for 1), keys at
      * y[yo + j·ys]. 4 rows × 2 D-chunks of accumulators stay in registers across the keys; D is
@@ -153,6 +202,10 @@ final class AttentionKernels {
      */
     static void addWeightedKeys(float[] w, int rowsPad, int nj, float[] y, int yo, int ys, int d, float[] acc, int as,
                                 float[] f) {
+        if (rowsPad == 1) {
+            addWeightedKeys1(w, nj, y, yo, ys, d, acc, f);
+            return;
+        }
         for (int e = 0; e < d; e += 2 * L) {
             VectorMask<Float> m0 = SP.indexInRange(e, d), m1 = SP.indexInRange(e + L, d);
             for (int r = 0; r < rowsPad; r += 4) {

@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static dev.laconic.tensor.testing.TestTensors.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static dev.laconic.tensor.testing.TestTensors.poisoned;
 import static dev.laconic.tensor.testing.TestTensors.randn;
 
@@ -37,6 +38,8 @@ class AttentionParityTest {
             "5, 140, 130, 8, 2, 40",   // short prefill after a long cache, groups of 4 heads
             "3, 150, 140, 4, 2, 24",   // few rows: scores straight from the cache, three key tiles
             "2, 200, 190, 2, 1, 64",   // few rows, one kv head: backward splits keys, sums dq buffers
+            "1, 300, 299, 4, 4, 32",   // decode, H = KVH: one row per kv head, the unpadded 1-row kernels
+            "1, 77, 50, 3, 3, 20",     // the same with a D tail and an odd key count
     })
     void forwardAndBackwardMatchReference(int t, int s, int start, int h, int kvh, int d) {
         long seed = 1000L * t + 31L * s + start + 7L * h + kvh + d;
@@ -59,6 +62,21 @@ class AttentionParityTest {
         assertClose(dqRef, dq, 1e-4, 1e-4, "dq");
         assertClose(dkRef, dk, 1e-4, 1e-4, "dk");
         assertClose(dvRef, dv, 1e-4, 1e-4, "dv");
+    }
+
+    @Test
+    void oneRowDecodeIsTheSameBitsAsThatRowInsideAPaddedTile() {
+        // H = KVH: a T = 1 call has one row per kv head (unpadded path); in a T = 2 call the same query
+        // is the second row of a 2-row tile padded to 4 (4-row kernels). Same keys seen, same bits.
+        int s = 150, h = 4, d = 32, pos = 120;
+        Tensor k = randn(71, s, h, d), v = randn(72, s, h, d), q2 = randn(73, 2, h, d);
+        Tensor q1 = Tensor.zeros(DType.F32, 1, h, d);
+        for (int i = 0; i < h * d; i++) q1.setFloat(i, q2.getFloat(h * d + i));
+        Tensor out2 = poisoned(2, h, d), out1 = poisoned(1, h, d);
+        FAST.attention(q2, k, v, pos - 1, out2, null);
+        FAST.attention(q1, k, v, pos, out1, null);
+        for (int i = 0; i < h * d; i++)
+            assertEquals(Float.floatToIntBits(out2.getFloat(h * d + i)), Float.floatToIntBits(out1.getFloat(i)), "element " + i);
     }
 
     @Test
