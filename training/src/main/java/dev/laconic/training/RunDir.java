@@ -42,7 +42,7 @@ import java.util.stream.Stream;
  */
 public final class RunDir {
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    static final String PARAMS = "trainable.safetensors", OPTIMIZER = "optimizer.safetensors", STATE = "state.json";
+    public static final String PARAMS = "trainable.safetensors", OPTIMIZER = "optimizer.safetensors", STATE = "state.json";
 
     private final Path dir;
 
@@ -121,6 +121,14 @@ public final class RunDir {
 
     /** Writes checkpoint {@code state.step()} atomically; {@code keep} > 0 then deletes all but the newest {@code keep}. */
     public Path saveCheckpoint(State state, Map<String, Tensor> params, Map<String, Tensor> optimizer, int keep) throws IOException {
+        return saveCheckpoint(state, params, optimizer, keep, null);
+    }
+
+    /**
+     * {@link #saveCheckpoint(State, Map, Map, int)} with a trainer's own state ({@code extra}, e.g. the TL;DR
+     * mixture weights and domain cursors) stored under "extra" in state.json, read back by {@link #readExtra}.
+     */
+    public Path saveCheckpoint(State state, Map<String, Tensor> params, Map<String, Tensor> optimizer, int keep, JsonNode extra) throws IOException {
         Path target = checkpoint(state.step());
         publish(target, tmp -> {
             SafetensorsWriter.write(tmp.resolve(PARAMS), params, Map.of("format", "pt"));
@@ -130,6 +138,7 @@ public final class RunDir {
             s.put("optimizer_step", state.optimizerStep());
             s.put("data_cursor", state.dataCursor());
             s.putObject("rng").put("data_seed", state.dataSeed()).put("data_epoch", state.dataEpoch());
+            if (extra != null) s.set("extra", extra);
             writeAtomically(tmp.resolve(STATE), JSON.writeValueAsBytes(s));
         });
         if (keep > 0) {
@@ -143,6 +152,11 @@ public final class RunDir {
         JsonNode s = JSON.readTree(checkpoint.resolve(STATE).toFile());
         return new State(s.path("step").asLong(), s.path("optimizer_step").asLong(), s.path("data_cursor").asLong(),
                 s.path("rng").path("data_seed").asLong(), s.path("rng").path("data_epoch").asLong());
+    }
+
+    /** The trainer's own state saved with a checkpoint ("extra" in state.json), or a missing node. */
+    public JsonNode readExtra(Path checkpoint) throws IOException {
+        return JSON.readTree(checkpoint.resolve(STATE).toFile()).path("extra");
     }
 
     /** Completed checkpoints, oldest first (a temp directory of an interrupted write is not one). */

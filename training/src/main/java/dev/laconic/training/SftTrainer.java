@@ -76,15 +76,14 @@ public final class SftTrainer {
 
     /** The loss went NaN/Inf: nothing was updated or saved for that step. */
     public static final class Diverged extends IllegalStateException {
-        Diverged(String message) { super(message); }
+        public Diverged(String message) { super(message); }
     }
 
     private SftTrainer() {}
 
     public static Result run(TrainableModel model, List<Example> examples, Options o, RunDir run, boolean resume,
                              Consumer<StepMetrics> progress) throws IOException {
-        List<Param> params = model.parameters();
-        AdamW opt = new AdamW(params, o.hyper());
+        AdamW opt = new AdamW(model.parameters(), o.hyper());
         Batches data = new Batches(examples, o.shuffle(), o.seed());
         long start = resume ? restore(model, opt, data, o, run) : 0;
         long lastSaved = start;
@@ -92,26 +91,14 @@ public final class SftTrainer {
         long step = start;
         while (step < o.steps() && step - start < o.stopAfter()) {
             List<Example> batch = data.next(o.batch() * o.gradAccum());
-            double positions = 0;
-            long tokens = 0;
-            for (Example e : batch) {
-                positions += e.lossPositions();
-                tokens += e.ids().length;
-            }
-            model.zeroGrad();
-            double loss = 0;
-            for (List<Example> micro : Batches.microBatches(batch, o.gradAccum(), o.microBatchTokens()))
-                loss += model.forwardBackward(micro.stream().map(Example::ids).toList(), meanLoss(micro, positions));
-            double gradNorm = AdamW.clipGradNorm(params, o.clip());
-            if (!Double.isFinite(loss) || !Double.isFinite(gradNorm))
-                throw new Diverged("step " + (step + 1) + ": loss " + loss + ", gradient norm " + gradNorm
-                        + ": stopped before this step's update; " + (lastSaved > 0
+            try {
+                m = step(model, opt, batch, o, step);
+            } catch (Diverged e) {
+                throw new Diverged(e.getMessage() + "; " + (lastSaved > 0
                         ? "the last checkpoint is step " + lastSaved + " (" + run.checkpoint(lastSaved) + ")"
                         : "no checkpoint was written by this run") + ". Try a lower --lr or --clip.");
-            double lr = o.schedule().lr(step);
-            opt.step(lr);
+            }
             step++;
-            m = new StepMetrics(step, loss, lr, gradNorm, tokens);
             run.appendMetrics(m.json());
             progress.accept(m);
             boolean last = step == o.steps() || step - start == o.stopAfter();
@@ -123,6 +110,32 @@ public final class SftTrainer {
         boolean completed = step == o.steps();
         if (completed) writeFinal(model, o.base(), run.finalDir(), o.saveDtype());
         return new Result(start, step, completed, m);
+    }
+
+    /**
+     * One optimizer step on {@code batch} (batch·gradAccum examples), the step after {@code done} completed ones:
+     * zero the gradients, forward/backward every micro-batch, clip, AdamW with lr = schedule(done).
+     * Returns the metrics line of step done+1. A NaN/Inf loss or gradient norm throws {@link Diverged}
+     * before the update (the weights and optimizer state are untouched). Also the step of other
+     * trainers that choose their own examples (the TL;DR mixture).
+     */
+    public static StepMetrics step(TrainableModel model, AdamW opt, List<Example> batch, Options o, long done) {
+        double positions = 0;
+        long tokens = 0;
+        for (Example e : batch) {
+            positions += e.lossPositions();
+            tokens += e.ids().length;
+        }
+        model.zeroGrad();
+        double loss = 0;
+        for (List<Example> micro : Batches.microBatches(batch, o.gradAccum(), o.microBatchTokens()))
+            loss += model.forwardBackward(micro.stream().map(Example::ids).toList(), meanLoss(micro, positions));
+        double gradNorm = AdamW.clipGradNorm(opt.params(), o.clip());
+        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm))
+            throw new Diverged("step " + (done + 1) + ": loss " + loss + ", gradient norm " + gradNorm + ": stopped before this step's update");
+        double lr = o.schedule().lr(done);
+        opt.step(lr);
+        return new StepMetrics(done + 1, loss, lr, gradNorm, tokens);
     }
 
     /** Loss term of one micro-batch: Σ_b Σ_t −w[b][t]·logp[b][t] / positions, positions = Σ w over the whole step. */
@@ -146,28 +159,46 @@ public final class SftTrainer {
     }
 
     static void save(TrainableModel model, AdamW opt, Batches data, Options o, RunDir run, long step) throws IOException {
+        run.saveCheckpoint(new RunDir.State(step, opt.step(), data.cursor(), o.seed(), data.epoch()), values(model), opt.state(), o.keep());
+    }
+
+    /** The trainable tensors by name, as a checkpoint stores them (live tensors: write them before the next step). */
+    public static Map<String, Tensor> values(TrainableModel model) {
         Map<String, Tensor> values = new LinkedHashMap<>();
         for (Param p : model.parameters()) values.put(p.name(), p.value());
-        run.saveCheckpoint(new RunDir.State(step, opt.step(), data.cursor(), o.seed(), data.epoch()), values, opt.state(), o.keep());
+        return values;
     }
 
     /** Loads the newest complete checkpoint (if any) into model, optimizer and data stream; returns its step. */
     static long restore(TrainableModel model, AdamW opt, Batches data, Options o, RunDir run) throws IOException {
+        RunDir.State s = restoreLatest(model, opt, run);
+        if (s == null) return 0;
+        if (s.dataSeed() != o.seed())
+            throw new IllegalArgumentException(run.checkpoint(s.step()) + ": data seed " + s.dataSeed() + " differs from --seed " + o.seed());
+        data.seek(s.dataCursor());
+        return s.step();
+    }
+
+    /**
+     * Resuming, the part every trainer shares: deletes temp directories of interrupted writes, loads the newest
+     * complete checkpoint's weights and AdamW state (m, v, step count), and drops metrics lines of later steps.
+     * Returns that checkpoint's state, or null when there is none (nothing loaded, metrics emptied).
+     */
+    public static RunDir.State restoreLatest(TrainableModel model, AdamW opt, RunDir run) throws IOException {
         run.cleanTemp();
         List<Long> steps = run.checkpointSteps();
-        long step = steps.isEmpty() ? 0 : steps.getLast();
-        if (step > 0) {
-            Path dir = run.checkpoint(step);
-            loadCheckpoint(model, dir);
-            RunDir.State s = run.readState(dir);
-            if (s.dataSeed() != o.seed()) throw new IllegalArgumentException(dir + ": data seed " + s.dataSeed() + " differs from --seed " + o.seed());
-            try (Checkpoint ck = Checkpoint.open(dir.resolve(RunDir.OPTIMIZER))) {
-                opt.load(tensors(ck), s.optimizerStep());
-            }
-            data.seek(s.dataCursor());
+        if (steps.isEmpty()) {
+            run.truncateMetrics(0);
+            return null;
         }
-        run.truncateMetrics(step);
-        return step;
+        Path dir = run.checkpoint(steps.getLast());
+        loadCheckpoint(model, dir);
+        RunDir.State s = run.readState(dir);
+        try (Checkpoint ck = Checkpoint.open(dir.resolve(RunDir.OPTIMIZER))) {
+            opt.load(tensors(ck), s.optimizerStep());
+        }
+        run.truncateMetrics(s.step());
+        return s;
     }
 
     /** Copies a checkpoint's trainable tensors into the model. */
