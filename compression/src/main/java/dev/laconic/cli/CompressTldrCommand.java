@@ -285,8 +285,8 @@ public final class CompressTldrCommand implements Callable<Integer> {
         c.put("tolerance", tolerance);
         c.put("protocol", proto.label());
         c.put("eval_template", s.template());
-        c.put("temperature", decimal(s.temperature()));
-        c.put("top_p", decimal(s.topP()));
+        c.put("temperature", EvalCommand.decimal(s.temperature()));
+        c.put("top_p", EvalCommand.decimal(s.topP()));
         c.put("max_tokens", s.maxTokens());
         c.put("eval_batch", s.batch());
         c.put("mode", full ? "full" : "lora");
@@ -316,14 +316,6 @@ public final class CompressTldrCommand implements Callable<Integer> {
         c.put("keep_checkpoints", keep);
         c.put("save_dtype", saveDtype.toLowerCase(Locale.ROOT));
         return c;
-    }
-
-    /**
-     * A float flag as the decimal it was typed as (0.7f → 0.7, not 0.699999988): config.json is read back as
-     * doubles, and a resumed run compares them with the flags again.
-     */
-    static double decimal(float f) {
-        return Double.parseDouble(Float.toString(f));
     }
 
     /** A resumed run must be the same run: every option outside {@link #RESUMABLE} as stored. */

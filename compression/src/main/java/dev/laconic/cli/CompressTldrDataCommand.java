@@ -130,8 +130,8 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
         c.put("protocol", proto.label());
         c.put("template", s.template());
         c.put("n", s.samples());
-        c.put("temperature", CompressTldrCommand.decimal(s.temperature()));
-        c.put("top_p", CompressTldrCommand.decimal(s.topP()));
+        c.put("temperature", EvalCommand.decimal(s.temperature()));
+        c.put("top_p", EvalCommand.decimal(s.topP()));
         c.put("max_tokens", s.maxTokens());
         c.put("seed", s.seed());
         if (difficulty != null) c.put("difficulty", String.join(",", difficulty));

@@ -110,12 +110,17 @@ public final class EvalCommand implements Callable<Integer> {
         c.put("protocol", proto.label());
         c.put("template", s.template());
         c.put("n", s.samples());
-        c.put("temperature", s.temperature());
-        c.put("top_p", s.topP());
+        c.put("temperature", decimal(s.temperature()));
+        c.put("top_p", decimal(s.topP()));
         c.put("max_tokens", s.maxTokens());
         c.put("seed", s.seed());
         if (s.thinkBudget() >= 0) c.put("think_budget", s.thinkBudget());
         return c;
+    }
+
+    /** 0.7f as the double 0.7 (not 0.699999988…), so that a stored setting reads back equal to the flag. */
+    static double decimal(float f) {
+        return Double.parseDouble(Float.toString(f));
     }
 
     static JsonNode storedConfig(Path runDir) throws java.io.IOException {

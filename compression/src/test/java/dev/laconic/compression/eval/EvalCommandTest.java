@@ -110,6 +110,18 @@ class EvalCommandTest {
     }
 
     @Test
+    void aRunWithTheDefaultTemperatureResumes() throws Exception {
+        // the tldr protocol samples at T = 0.7: stored as a float it read back as 0.699999988 and the rerun was refused
+        Path data = gymData(), out = tmp.resolve("run");
+        String[] a = {"--model", MODEL, "--dtype", "f32", "--data", data.toString(), "--format", "gym", "--out", out.toString(),
+                "--limit", "1", "--max-tokens", "4"};
+        assertEquals(0, run(a).exit());
+        Run again = run(a);
+        assertEquals(0, again.exit(), again.err());
+        assertEquals(0.7, new ObjectMapper().readTree(out.resolve("config.json").toFile()).get("temperature").asDouble());
+    }
+
+    @Test
     void badInputIsOneLine() throws Exception {
         Path bad = tmp.resolve("bad.jsonl");
         Files.write(bad, List.of("{\"prompt\": \"p\", \"answer\": 1, \"difficulty\": 1}", "{\"prompt\": \"p\"}"));
