@@ -1,6 +1,6 @@
 package dev.laconic.cli;
 
-import dev.laconic.kernels.VectorOps;
+import dev.laconic.kernels.Backends;
 import dev.laconic.tensor.DType;
 import dev.laconic.transformer.Model;
 import picocli.CommandLine.Option;
@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** The flags every model command shares: --model, --dtype, --threads. */
+/** The flags every model command shares: --model, --dtype, --threads, --backend. */
 public final class ModelOptions {
     @Option(names = "--model", required = true, description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)")
     Path model;
@@ -22,12 +22,17 @@ public final class ModelOptions {
         System.setProperty("laconic.threads", Integer.toString(n));   // read when the pool starts
     }
 
+    @Option(names = "--backend", paramLabel = "cpu|tornado",
+            description = "kernels: cpu (Vector API) or tornado (TornadoVM, a GPU; needs TORNADOVM_HOME, see kernels/tornado/README.md); "
+                    + "default: the laconic.backend system property, else cpu")
+    String backend;
+
     public Model load() throws IOException {
         DType d = switch (dtype.toLowerCase()) {
             case "bf16" -> DType.BF16;
             case "f32" -> DType.F32;
             default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, not " + dtype);
         };
-        return Model.load(model, d, new VectorOps());
+        return Model.load(model, d, Backends.ops(backend));
     }
 }

@@ -42,7 +42,9 @@ public final class Model implements AutoCloseable {
         Checkpoint ck = Checkpoint.open(dir);
         try {
             Weights w = weights(ck, cfg, dtype);
-            return new Model(dir, cfg, ck, new Transformer(cfg, w, ops), tok);
+            Transformer t = new Transformer(cfg, w, ops);
+            t.fixWeights();                      // nothing trains these in place (TrainableModel copies or adapts them)
+            return new Model(dir, cfg, ck, t, tok);
         } catch (RuntimeException e) {
             ck.close();                         // all or nothing: no half-loaded model stays mapped
             throw e;
@@ -108,6 +110,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
+        transformer.closeDevice();
         checkpoint.close();
     }
 }

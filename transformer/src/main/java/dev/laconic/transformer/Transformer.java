@@ -35,6 +35,8 @@ public final class Transformer {
     private final Ops ops;
     private final float[] invFreq;  // [D/2]
     private Adapter.Layer[] adapters;  // per layer, or null: plain projections
+    private boolean fixedWeights;      // Model.load: the weights never change, so a device may keep its own copy
+    private DeviceDecoder decoder;     // created on the first nextLogits when ops offers one (see DeviceDecoder)
 
     private static final Adapter.Layer NONE = new Adapter.Layer(null, null, null, null, null, null, null);
 
@@ -130,9 +132,12 @@ public final class Transformer {
 
     /**
      * One decoding step for a batch: appends tokens[b] to each sequence and returns the logits of
-     * each sequence's last new token, [B, V].
+     * each sequence's last new token, [B, V]. With a device backend ({@link DeviceDecoder}) and fixed
+     * weights, the tokens run there one whole-model step at a time.
      */
     public Tensor nextLogits(int[][] tokens, KVCache[] caches) {
+        DeviceDecoder dev = deviceDecoder();
+        if (dev != null) return nextLogitsOnDevice(dev, tokens, caches);
         Tensor h = forward(tokens, caches);
         Tensor last = Tensor.zeros(DType.F32, tokens.length, cfg.hidden());
         for (int b = 0, r = 0; b < tokens.length; b++) {
@@ -141,6 +146,52 @@ public final class Transformer {
             last.row(b).copyFrom(h.row(r - 1));
         }
         return logits(last);
+    }
+
+    /** Marks the weights as never changing (Model.load): only then may a device backend keep a copy of them. */
+    void fixWeights() { fixedWeights = true; }
+
+    /** The device decoder, when ops offers one, the weights are fixed and no adapters are on; else null. */
+    private DeviceDecoder deviceDecoder() {
+        if (!fixedWeights || adapters != null || !(ops instanceof DeviceDecoder.Source source)) return null;
+        if (decoder == null) decoder = source.decoder(cfg, w);
+        return decoder;
+    }
+
+    /**
+     * {@link #nextLogits} on the device: every new token of every sequence is one whole-model step
+     * (prompt tokens too, one at a time), and each step's key/value rows go into the host cache.
+     */
+    private Tensor nextLogitsOnDevice(DeviceDecoder dev, int[][] tokens, KVCache[] caches) {
+        int kvd = cfg.kvHeads() * cfg.headDim(), vocab = cfg.vocab();
+        Tensor out = Tensor.zeros(DType.F32, tokens.length, vocab);
+        float[][] k = new float[cfg.layers()][kvd], v = new float[cfg.layers()][kvd];
+        float[] logits = new float[vocab];
+        for (int b = 0; b < tokens.length; b++) {     // every check before any work, as forward does
+            if (tokens[b].length == 0) throw new IllegalArgumentException("sequence " + b + " has no new token");
+            if (caches[b].length() + tokens[b].length > Math.min(caches[b].capacity(), cfg.maxPositions()))
+                throw new IllegalArgumentException("sequence " + b + ": " + (caches[b].length() + tokens[b].length)
+                        + " positions exceed the context (cache " + caches[b].capacity() + ", model " + cfg.maxPositions() + ")");
+            for (int id : tokens[b])
+                if (id < 0 || id >= vocab) throw new IndexOutOfBoundsException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+        }
+        for (int b = 0; b < tokens.length; b++) {
+            for (int id : tokens[b]) {
+                int at = caches[b].length();
+                dev.step(id, caches[b], k, v, logits);
+                for (int l = 0; l < cfg.layers(); l++)
+                    caches[b].write(l, at, Tensor.of(k[l], 1, cfg.kvHeads(), cfg.headDim()), Tensor.of(v[l], 1, cfg.kvHeads(), cfg.headDim()));
+                caches[b].advance(1);
+            }
+            System.arraycopy(logits, 0, out.floatArray(), b * vocab, vocab);
+        }
+        return out;
+    }
+
+    /** Frees the device decoder's memory (Model.close). */
+    void closeDevice() {
+        if (decoder != null) decoder.close();
+        decoder = null;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.laconic.bench.decode;
 import dev.laconic.bench.GemmCase;
 import dev.laconic.bench.MachineLimits;
 import dev.laconic.bench.Timing;
+import dev.laconic.kernels.Backends;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
@@ -60,6 +61,10 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--backend", paramLabel = "cpu|tornado",
+            description = "kernels of the model: cpu or tornado (TornadoVM; the bounds stay this CPU's); default: laconic.backend property, else cpu")
+    String backend;
+
     @Option(names = "--prompt-tokens", defaultValue = "512", paramLabel = "P", description = "prefill row ppP (default: ${DEFAULT-VALUE})")
     int promptTokens;
 
@@ -110,6 +115,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         if (s.positionsNeeded() > cfg.maxPositions())
             throw new IllegalArgumentException(s.positionsNeeded() + " positions needed, the model supports " + cfg.maxPositions());
 
+        Ops modelOps = Backends.ops(backend);      // first: a missing backend is reported before any measuring
         // 1. the bounds, before any weight is in memory
         Ops ops = new VectorOps();
         int nThreads = Parallel.threads();
@@ -143,7 +149,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             List<DecodeRuns.Result> results;
             String engine;
             long peak, heapPeakCommitted, heapPeakUsed;
-            try (Model m = Model.load(dir, keep, ops)) {
+            try (Model m = Model.load(dir, keep, modelOps)) {
                 cost = ModelCost.of(cfg, m.transformer().weights());
                 log.printf(Locale.ROOT, "bench decode: weights %.2f GB mapped; RSS %.3f GB%n", cost.weightBytes() / 1e9, rssBefore / 1e9);
                 Engine.Laconic ours = new Engine.Laconic(m.transformer());
