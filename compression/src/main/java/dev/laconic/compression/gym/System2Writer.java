@@ -13,7 +13,6 @@ import java.util.SplittableRandom;
  *   Let me add the numbers column by column, starting from the right.
  *   A=4821 B=3975 carry=0 digits=          state: what is left of each operand, carry, result so far
  *   1+5+0=6                                the last digit of each operand + carry = column sum
- *                                          (three operands: "2+7=9, 9+5=14, 14+0=14", see columnLine)
  *   A=482 B=397 carry=0 digits=6           operands lose their last digit, the sum's last digit is
  *   ...                                    prepended to the result, its tens become the carry
  *   A= B= carry=0 digits=8796              (an exhausted operand contributes 0; the loop runs while
@@ -120,48 +119,26 @@ public final class System2Writer {
             boolean anyLeft = false;
             for (String s : left) anyLeft |= !s.isEmpty();
             if (!anyLeft && carry == 0) break;
-            int[] d = new int[n];
+            int sum = carry;
+            StringBuilder line = new StringBuilder();
             for (int i = 0; i < n; i++) {
-                d[i] = left[i].isEmpty() ? 0 : left[i].charAt(left[i].length() - 1) - '0';
+                int d = left[i].isEmpty() ? 0 : left[i].charAt(left[i].length() - 1) - '0';
+                sum += d;
+                line.append(d).append('+');
                 if (!left[i].isEmpty()) left[i] = left[i].substring(0, left[i].length() - 1);
             }
-            int sum = carry;
-            for (int x : d) sum += x;
-            int written = sum;
             if (slip != null && slip.column() == column && anyLeft) {
                 // never below 0 (a negative sum cannot be written as digit and carry)
-                written = sum + slip.delta() >= 0 ? sum + slip.delta() : sum + 1;
+                sum = sum + slip.delta() >= 0 ? sum + slip.delta() : sum + 1;
                 slipped = true;
             }
-            out.append(columnLine(d, carry, written)).append('\n');
-            sum = written;
+            line.append(carry).append('=').append(sum);
+            out.append(line).append('\n');
             carry = sum / 10;
             digits.insert(0, (char) ('0' + sum % 10));
         }
         if (slip != null && !slipped) throw new IllegalArgumentException("slip column " + slip.column() + " is not a digit column");
         return Long.parseLong(digits.toString());
-    }
-
-    /**
-     * The column's sum as one line. Two operands: "7+5+1=13" (digits, then carry). Three or more:
-     * a chain of two-term additions, "2+7=9, 9+5=14, 14+1=15", so that no step adds more than two
-     * numbers at once (a tiny model learns a 10×10 table far sooner than a 10×10×10×3 one). A slip
-     * shows in the last link only: {@code written} differs from the true total there.
-     */
-    static String columnLine(int[] d, int carry, int written) {
-        StringBuilder line = new StringBuilder();
-        if (d.length == 2) {
-            return line.append(d[0]).append('+').append(d[1]).append('+').append(carry).append('=').append(written).toString();
-        }
-        int running = d[0];
-        for (int i = 1; i <= d.length; i++) {
-            int term = i < d.length ? d[i] : carry;
-            int result = i < d.length ? running + term : written;
-            if (i > 1) line.append(", ");
-            line.append(running).append('+').append(term).append('=').append(result);
-            running = result;
-        }
-        return line.toString();
     }
 
     /** "A=482 B=397 carry=1 digits=96". */

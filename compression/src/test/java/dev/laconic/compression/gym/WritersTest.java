@@ -27,38 +27,6 @@ class WritersTest {
     /** What the checker found. */
     record Checked(int passes, int slips, BigInteger boxed) {}
 
-    private static final Pattern LINK = Pattern.compile("([0-9]+)\\+([0-9]+)=([0-9]+)");
-
-    /**
-     * "6+9=15, 15+8=23, 23+0=23" → "6+9+8+0=23", after checking that each link starts from the previous
-     * link's result and that every link but the last adds up (a slip may only show in the last).
-     */
-    static String unchain(String line) {
-        if (!line.matches("[0-9]+\\+[0-9]+=[0-9]+(, [0-9]+\\+[0-9]+=[0-9]+)+")) return line;
-        String[] links = line.split(", ");
-        StringBuilder flat = new StringBuilder();
-        String previous = null;
-        for (int i = 0; i < links.length; i++) {
-            Matcher m = LINK.matcher(links[i]);
-            assertTrue(m.matches(), "link of a chained column line: " + line);
-            if (i == 0) flat.append(m.group(1));
-            else assertEquals(previous, m.group(1), "a link starts from the previous result: " + line);
-            flat.append('+').append(m.group(2));
-            if (i < links.length - 1)
-                assertEquals(Integer.parseInt(m.group(1)) + Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)), "intermediate link: " + line);
-            previous = m.group(3);
-        }
-        return flat.append('=').append(previous).toString();
-    }
-
-    @Test
-    void threeOperandColumnsAreChainsOfTwoTermSums() {
-        assertEquals("2+7=9, 9+5=14, 14+1=15", System2Writer.columnLine(new int[]{2, 7, 5}, 1, 15));
-        assertEquals("2+7=9, 9+5=14, 14+1=16", System2Writer.columnLine(new int[]{2, 7, 5}, 1, 16), "a slip shows in the last link");
-        assertEquals("7+5+1=13", System2Writer.columnLine(new int[]{7, 5}, 1, 13));
-        assertEquals("2+7+5+1=15", unchain("2+7=9, 9+5=14, 14+1=15"));
-    }
-
     /** A computation block: returns its result and the number of wrong column sums; advances pos[0]. */
     private static BigInteger block(List<String> lines, int[] pos, List<String> expectOperands, int rotation, int[] slips) {
         Matcher s = STATE.matcher(lines.get(pos[0]));
@@ -74,7 +42,7 @@ class WritersTest {
         String digits = "";
         while (true) {
             pos[0]++;
-            Matcher c = COLUMN.matcher(unchain(lines.get(pos[0])));
+            Matcher c = COLUMN.matcher(lines.get(pos[0]));
             if (!c.matches()) {
                 boolean done = ops.stream().allMatch(String::isEmpty) && carry == 0;
                 assertTrue(done, "block ended early at: " + lines.get(pos[0]));
