@@ -86,22 +86,32 @@ public final class RunDir {
 
     /** Appends one line (already JSON) and flushes it. */
     public void appendMetrics(String jsonLine) {
-        try (BufferedWriter w = Files.newBufferedWriter(metrics(), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        appendLine(metrics(), jsonLine);
+    }
+
+    /** Appends one line to any JSONL file of the run and flushes it. */
+    public static void appendLine(Path file, String jsonLine) {
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             w.write(jsonLine);
             w.write('\n');
         } catch (IOException e) {
-            throw new UncheckedIOException("writing " + metrics() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("writing " + file + ": " + e.getMessage(), e);
         }
     }
 
     /** Drops metrics lines of steps after {@code step} (written by a run killed before its next checkpoint). */
     public void truncateMetrics(long step) throws IOException {
-        if (!Files.exists(metrics())) {
-            writeAtomically(metrics(), new byte[0]);
+        truncateLines(metrics(), step);
+    }
+
+    /** The same for any JSONL file of the run whose lines carry a "step" field (e.g. an evaluation log). */
+    public static void truncateLines(Path file, long step) throws IOException {
+        if (!Files.exists(file)) {
+            writeAtomically(file, new byte[0]);
             return;
         }
         StringBuilder keep = new StringBuilder();
-        for (String line : Files.readAllLines(metrics(), StandardCharsets.UTF_8)) {
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
             if (line.isBlank()) continue;
             JsonNode n;
             try {
@@ -111,7 +121,7 @@ public final class RunDir {
             }
             if (n.path("step").asLong(Long.MAX_VALUE) <= step) keep.append(line).append('\n');
         }
-        writeAtomically(metrics(), keep.toString().getBytes(StandardCharsets.UTF_8));
+        writeAtomically(file, keep.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     // ---- checkpoints -------------------------------------------------------------------------------

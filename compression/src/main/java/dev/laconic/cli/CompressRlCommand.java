@@ -1,0 +1,287 @@
+package dev.laconic.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.compression.eval.DataFormat;
+import dev.laconic.compression.eval.EvalSettings;
+import dev.laconic.compression.eval.Evaluator;
+import dev.laconic.compression.eval.Problem;
+import dev.laconic.compression.eval.Protocol;
+import dev.laconic.compression.eval.Summary;
+import dev.laconic.compression.rl.PolicyLoss;
+import dev.laconic.compression.rl.RlTrainer;
+import dev.laconic.compression.rl.Rollout;
+import dev.laconic.compression.rl.RolloutMetrics;
+import dev.laconic.kernels.VectorOps;
+import dev.laconic.tensor.DType;
+import dev.laconic.training.AdamW;
+import dev.laconic.training.LoraConfig;
+import dev.laconic.training.RunDir;
+import dev.laconic.training.TrainableModel;
+import dev.laconic.transformer.Model;
+import dev.laconic.transformer.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+@Command(name = "rl", sortOptions = false,
+        description = {"Method B (Arora & Zanette): RL with the length-penalised correctness reward 1 − α·σ(z(len)) for correct samples, "
+                + "0 otherwise; RLOO advantages, k1 KL to the starting model, whitening, PPO clipping.",
+                "Writes RUN_DIR/{config.json, metrics.jsonl (one line per rollout), eval.jsonl, curves.png, checkpoints/, final/}. "
+                        + "Continue a stopped run with the same command and --resume."})
+public final class CompressRlCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Option(names = "--model", required = true, description = "Hugging Face model directory (the starting policy and the KL reference)") Path model;
+    @Option(names = "--data", required = true, description = "training problems, JSONL") Path data;
+    @Option(names = "--format", required = true, description = "gsm8k, math, gym or jsonl (as `eval`)") String format;
+    @Option(names = "--alpha", required = true, description = "length penalty α in [0, 1); 0 = plain correctness RL") double alpha;
+    @Option(names = "--out", required = true, description = "run directory") Path out;
+
+    @Option(names = "--prompts-per-rollout", defaultValue = "32", description = "P (default: ${DEFAULT-VALUE})") int prompts;
+    @Option(names = "--samples", defaultValue = "8", description = "n samples per prompt, ≥ 2 (default: ${DEFAULT-VALUE})") int samples;
+    @Option(names = "--rollouts", defaultValue = "100", description = "rollouts in the run (default: ${DEFAULT-VALUE})") int rollouts;
+    @Option(names = "--max-tokens", description = "generation cap; a sample cut there is wrong (default: 32000, lowered to fit the model's context)") Integer maxTokens;
+    @Option(names = "--temperature", defaultValue = "1.0", description = "rollout sampling temperature (default: ${DEFAULT-VALUE})") float temperature;
+    @Option(names = "--top-p", defaultValue = "1.0", description = "rollout nucleus mass (default: ${DEFAULT-VALUE})") float topP;
+    @Option(names = "--kl", defaultValue = "0.001", description = "β of the per-token KL penalty (default: ${DEFAULT-VALUE})") double kl;
+    @Option(names = "--clip-eps", defaultValue = "0.2", description = "PPO ε (default: ${DEFAULT-VALUE})") double clipEps;
+    @Option(names = "--minibatch", defaultValue = "128", description = "sequences per optimizer step (default: ${DEFAULT-VALUE})") int minibatch;
+    @Option(names = "--epochs", defaultValue = "1", description = "passes over each rollout (default: ${DEFAULT-VALUE})") int epochs;
+    @Option(names = "--loss-agg", defaultValue = "seq-mean", description = "seq-mean (per-sequence mean, then mean; the authors') or token-mean (default: ${DEFAULT-VALUE})") String lossAgg;
+    @Option(names = "--template", description = "user turn with {problem} in it, \\n for a newline (default: Method B's instruction + \"Question: \" + problem; gym: the problem alone)") String template;
+
+    @Option(names = "--eval", description = "dev problems (same --format), evaluated in process on the current weights") Path evalData;
+    @Option(names = "--eval-every", defaultValue = "0", description = "evaluate every K rollouts; always before the first and after the last (default: ${DEFAULT-VALUE})") int evalEvery;
+    @Option(names = "--eval-limit", description = "evaluate only the first M dev problems") Integer evalLimit;
+    @Option(names = "--eval-n", defaultValue = "1", description = "samples per dev problem (default: ${DEFAULT-VALUE})") int evalN;
+    @Option(names = "--eval-temperature", defaultValue = "0.6", description = "dev sampling temperature, Method B's protocol (default: ${DEFAULT-VALUE})") float evalTemperature;
+    @Option(names = "--eval-max-tokens", description = "dev generation cap (default: --max-tokens)") Integer evalMaxTokens;
+
+    @Option(names = "--full", description = "full fine-tuning (F32 master weights) instead of LoRA") boolean full;
+    @Option(names = "--lora-rank", defaultValue = "16", description = "LoRA rank (default: ${DEFAULT-VALUE})") int loraRank;
+    @Option(names = "--lora-alpha", description = "LoRA alpha (default: 2 × rank)") Float loraAlpha;
+    @Option(names = "--lora-targets", defaultValue = "q,k,v,o,gate,up,down", split = ",", description = "projections to adapt (default: ${DEFAULT-VALUE})") List<String> loraTargets;
+    @Option(names = "--dtype", description = "base weights in memory: bf16 or f32 (default: f32 with --full, bf16 for LoRA)") String dtype;
+    @Option(names = "--lr", required = true, description = "learning rate after the warm-up (the authors: 5e-6 for 1.5B, 2e-6 for 7B, full fine-tuning)") double lr;
+    @Option(names = "--warmup-steps", defaultValue = "6", description = "linear warm-up in optimizer steps, then constant (default: ${DEFAULT-VALUE})") int warmupSteps;
+    @Option(names = "--betas", defaultValue = "0.9,0.95", split = ",", description = "Adam betas (default: ${DEFAULT-VALUE})") List<Double> betas;
+    @Option(names = "--eps", defaultValue = "1e-8", description = "Adam eps (default: ${DEFAULT-VALUE})") double eps;
+    @Option(names = "--weight-decay", defaultValue = "0", description = "decoupled weight decay (default: ${DEFAULT-VALUE})") double weightDecay;
+    @Option(names = "--clip", defaultValue = "1.0", description = "gradient-norm clipping, 0 = off (default: ${DEFAULT-VALUE})") double clip;
+    @Option(names = "--micro-batch-tokens", defaultValue = "16384", description = "most tokens in one forward/backward (default: ${DEFAULT-VALUE})") int microBatchTokens;
+    @Option(names = "--gen-batch", defaultValue = "64", description = "sequences decoded together, whole prompts (default: ${DEFAULT-VALUE})") int genBatch;
+    @Option(names = "--seed", defaultValue = "0", description = "prompt order, sampling, minibatch order, LoRA initialisation (default: ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--save-every", defaultValue = "10", description = "checkpoint every N rollouts, 0 = only at the end (default: ${DEFAULT-VALUE})") int saveEvery;
+    @Option(names = "--keep-checkpoints", defaultValue = "0", description = "keep only the newest N checkpoints, 0 = all (default: ${DEFAULT-VALUE})") int keep;
+    @Option(names = "--save-dtype", description = "dtype of the final model directory: bf16 or f32 (default: the base model's torch_dtype)") String saveDtype;
+    @Option(names = "--resume", description = "continue the run in --out from its newest checkpoint") boolean resume;
+    @Option(names = "--stop-after", description = "run at most N rollouts now, checkpoint, and stop (continue with --resume)") Long stopAfter;
+
+    @Option(names = "--threads", description = "worker threads (default: all cores; a resumed run reproduces exactly at the same count)")
+    void threads(int n) {
+        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
+        System.setProperty("laconic.threads", Integer.toString(n));
+    }
+
+    /** Options that a resumed run may change; every other option must match the run's config.json. */
+    static final Set<String> RESUMABLE = Set.of("rollouts", "save_every", "keep_checkpoints");
+
+    @Override
+    public Integer call() throws Exception {
+        DataFormat fmt = DataFormat.parse(format);
+        List<Problem> train = fmt.load(data);
+        List<Problem> dev = null;
+        if (evalData != null) {
+            dev = fmt.load(evalData);
+            if (evalLimit != null) {
+                if (evalLimit < 1) throw new IllegalArgumentException("--eval-limit must be ≥ 1");
+                dev = dev.subList(0, Math.min(evalLimit, dev.size()));
+            }
+        } else if (spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null) {
+            for (String o : List.of("--eval-every", "--eval-limit", "--eval-n", "--eval-temperature", "--eval-max-tokens"))
+                if (spec.commandLine().getParseResult().hasMatchedOption(o)) throw new IllegalArgumentException(o + " needs --eval DEV.jsonl");
+        }
+        String userTurn = template != null ? template.replace("\\n", "\n") : Protocol.ARORA.template(fmt);
+        PrintStream err = System.err;
+        RunDir run = new RunDir(out);
+        DType weights = parseDtype(dtype != null ? dtype : full ? "f32" : "bf16", "--dtype");
+
+        try (Model m = Model.load(model, weights, new VectorOps())) {
+            Tokenizer tok = m.tokenizer();
+            if (tok == null) throw new IllegalArgumentException(model + ": no tokenizer.json");
+            int context = m.config().maxPositions();
+            int longest = 0;
+            for (Problem p : train) longest = Math.max(longest, Rollout.promptIds(tok, userTurn, p).length);
+            int room = context - longest;
+            if (room < 1) throw new IllegalArgumentException("the longest training prompt has " + longest + " tokens: no room in the model's context of " + context);
+            int cap = maxTokens != null ? maxTokens : Math.min(32000, room);
+            if (cap > room) throw new IllegalArgumentException("--max-tokens " + cap + " + the longest prompt (" + longest + " tokens) exceed the model's context of " + context);
+            Rollout.Sampling sampling = new Rollout.Sampling(userTurn, samples, temperature, topP, cap, seed, genBatch);
+            RlTrainer.Eval eval = null;
+            if (dev != null) {
+                EvalSettings es = new EvalSettings(userTurn, evalN, evalTemperature, 1f, evalMaxTokens != null ? evalMaxTokens : cap, seed, genBatch);
+                int fit = Evaluator.fitMaxTokens(tok, es, dev, context);
+                if (fit < es.maxTokens()) throw new IllegalArgumentException("--eval-max-tokens " + es.maxTokens() + " does not fit the model's context of "
+                        + context + " with the longest dev prompt (at most " + fit + ")");
+                eval = new RlTrainer.Eval(dev, es, evalEvery);
+            }
+            DType save = parseDtype(saveDtype != null ? saveDtype : baseDtype(model), "--save-dtype");
+            if (betas.size() != 2) throw new IllegalArgumentException("--betas takes two numbers: B1,B2");
+            RlTrainer.Options o = new RlTrainer.Options(alpha, prompts, sampling, rollouts, kl, clipEps, minibatch, epochs,
+                    PolicyLoss.Aggregation.parse(lossAgg), lr, warmupSteps, new AdamW.Hyper(betas.get(0), betas.get(1), eps, weightDecay),
+                    clip, microBatchTokens, seed, saveEvery, keep, stopAfter == null ? Long.MAX_VALUE : stopAfter, model, save);
+
+            ObjectNode config = config(o, fmt, eval, weights);
+            if (resume) checkSameRun(run.readConfig(), config);
+            else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
+
+            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, loraConfig(), seed);
+            long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
+            err.printf(Locale.ROOT, "%s: %,d trainable parameters; %d training problems; %d prompts × %d samples per rollout, cap %d tokens, "
+                            + "%d optimizer steps per rollout%n", full ? "full fine-tuning" : "LoRA", n, train.size(), prompts, samples, cap,
+                    o.stepsPerRollout());
+            if (resume) RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
+            else run.create(config);
+            RlTrainer.Result r = RlTrainer.run(tm, full ? m.transformer() : null, tok, train, o, eval, run, resume, Rollout.checker(tok),
+                    new Progress(rollouts, err));
+            if (r.completed()) System.out.println("done: " + rollouts + " rollouts; " + (full ? "model in " + run.finalDir()
+                    : "PEFT adapter in " + run.finalDir() + ", merged model in " + run.dir().resolve(RlTrainer.MERGED)));
+            else System.out.println("stopped after rollout " + r.step() + " of " + rollouts + "; continue with --resume");
+        }
+        return 0;
+    }
+
+    /** The run's options as stored in config.json (key = option name without dashes, '-' → '_'). */
+    ObjectNode config(RlTrainer.Options o, DataFormat fmt, RlTrainer.Eval eval, DType weights) {
+        if (full && spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null)
+            for (String opt : List.of("--lora-rank", "--lora-alpha", "--lora-targets"))
+                if (spec.commandLine().getParseResult().hasMatchedOption(opt)) throw new IllegalArgumentException(opt + " is a LoRA option; --full trains every weight");
+        ObjectNode c = RunDir.JSON.createObjectNode();
+        c.put("method", "rl-length-penalty");
+        c.put("model", model.toAbsolutePath().normalize().toString());
+        c.put("data", data.toAbsolutePath().normalize().toString());
+        c.put("format", fmt.label());
+        c.put("alpha", o.alpha());
+        c.put("template", o.sampling().template());
+        c.put("prompts_per_rollout", o.promptsPerRollout());
+        c.put("samples", o.sampling().samples());
+        c.put("rollouts", o.rollouts());
+        c.put("max_tokens", o.sampling().maxTokens());
+        c.put("temperature", decimal(o.sampling().temperature()));
+        c.put("top_p", decimal(o.sampling().topP()));
+        c.put("kl", o.beta());
+        c.put("clip_eps", o.clipEps());
+        c.put("minibatch", o.minibatch());
+        c.put("epochs", o.epochs());
+        c.put("loss_agg", o.aggregation().label());
+        c.put("mode", full ? "full" : "lora");
+        if (!full) {
+            LoraConfig l = loraConfig();
+            c.put("lora_rank", l.rank());
+            c.put("lora_alpha", l.alpha());
+            c.putArray("lora_targets").addAll(LoraConfig.TARGETS.stream().filter(l.targets()::contains)
+                    .map(t -> RunDir.JSON.getNodeFactory().textNode(t)).toList());
+        }
+        c.put("dtype", weights == DType.BF16 ? "bf16" : "f32");
+        c.put("lr", o.lr());
+        c.put("warmup_steps", o.warmupSteps());
+        c.putArray("betas").add(o.hyper().beta1()).add(o.hyper().beta2());
+        c.put("eps", o.hyper().eps());
+        c.put("weight_decay", o.hyper().weightDecay());
+        c.put("clip", o.clip());
+        c.put("micro_batch_tokens", o.microBatchTokens());
+        c.put("seed", o.seed());
+        c.put("save_every", o.saveEvery());
+        c.put("keep_checkpoints", o.keep());
+        c.put("save_dtype", o.saveDtype() == DType.BF16 ? "bf16" : "f32");
+        if (eval != null) {
+            c.put("eval", evalData.toAbsolutePath().normalize().toString());
+            c.put("eval_every", eval.every());
+            c.put("eval_problems", eval.problems().size());
+            c.put("eval_n", eval.settings().samples());
+            c.put("eval_temperature", decimal(eval.settings().temperature()));
+            c.put("eval_max_tokens", eval.settings().maxTokens());
+        }
+        return c;
+    }
+
+    /** A float flag as the decimal the user typed (0.6f would read back from JSON as 0.6000000238…). */
+    static double decimal(float f) {
+        return Double.parseDouble(Float.toString(f));
+    }
+
+    LoraConfig loraConfig() {
+        Set<String> targets = new LinkedHashSet<>();
+        for (String t : loraTargets) targets.add(t.trim().toLowerCase(Locale.ROOT).replaceFirst("_proj$", ""));
+        return new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : 2f * loraRank, targets);
+    }
+
+    /** A resumed run must be the same run: every option outside {@link #RESUMABLE} as stored. */
+    static void checkSameRun(ObjectNode stored, ObjectNode now) {
+        List<String> diffs = new ArrayList<>();
+        Set<String> keys = new LinkedHashSet<>();
+        stored.fieldNames().forEachRemaining(keys::add);
+        now.fieldNames().forEachRemaining(keys::add);
+        for (String k : keys) {
+            JsonNode a = stored.get(k), b = now.get(k);
+            if (RESUMABLE.contains(k) || (a != null && a.equals(b))) continue;
+            if (a != null && b != null && a.isNumber() && b.isNumber() && a.asDouble() == b.asDouble()) continue;
+            diffs.add("--" + k.replace('_', '-') + " " + (a == null ? "(not set)" : a) + " in the run, " + (b == null ? "(not set)" : b) + " now");
+        }
+        if (!diffs.isEmpty())
+            throw new IllegalArgumentException("--resume continues a run with its own options, but " + String.join("; ", diffs)
+                    + " (only --rollouts, --save-every and --keep-checkpoints may change)");
+    }
+
+    /** "bf16" or "f32" from the base's config.json torch_dtype (anything else: bf16). */
+    static String baseDtype(Path model) throws java.io.IOException {
+        JsonNode c = RunDir.JSON.readTree(model.resolve("config.json").toFile());
+        String t = c.path("torch_dtype").asText(c.path("dtype").asText("bfloat16"));
+        return t.equals("float32") ? "f32" : "bf16";
+    }
+
+    static DType parseDtype(String s, String flag) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "bf16" -> DType.BF16;
+            case "f32" -> DType.F32;
+            default -> throw new IllegalArgumentException(flag + " must be bf16 or f32, not " + s);
+        };
+    }
+
+    /** One line per rollout and per evaluation, on stderr. */
+    static final class Progress implements RlTrainer.Listener {
+        private final int rollouts;
+        private final PrintStream err;
+
+        Progress(int rollouts, PrintStream err) {
+            this.rollouts = rollouts;
+            this.err = err;
+        }
+
+        @Override
+        public void rollout(RolloutMetrics m, RlTrainer.Timing t) {
+            err.printf(Locale.ROOT, "rollout %d/%d  reward %.3f  acc %.3f  len %.1f (correct %.1f)  cut %.3f  all-wrong %d  kl %.2e  "
+                            + "clip %.3f  |g| %.3g  lr %.2g  gen %.1fs (%.0f tok/s)  score %.1fs  train %.1fs%n",
+                    m.step(), rollouts, m.reward(), m.accuracy(), m.meanLength(), m.meanLengthCorrect(), m.clippedRatio(),
+                    m.allWrongGroups(), m.kl(), m.clipFraction(), m.gradNorm(), m.lr(), t.generate(), m.tokens() / Math.max(t.generate(), 1e-9),
+                    t.score(), t.train());
+        }
+
+        @Override
+        public void evaluated(long step, Summary.Metrics m) {
+            err.printf(Locale.ROOT, "eval after rollout %d: accuracy %.4f  mean tokens %.1f  truncated %.3f  (%d problems × %d)%n",
+                    step, m.accuracy(), m.meanTokens(), m.truncatedRate(), m.problems(), m.n());
+        }
+    }
+}
