@@ -7,13 +7,13 @@ import picocli.CommandLine.Spec;
 /**
  * {@code ./laconic compress ...}: the two reasoning-compression methods (../shared/methods.md).
  * Method A (TL;DR re-weighting): {@code tldr} trains, {@code tldr-data} builds its two data sets.
- * Method B (RL with a length-penalised reward) goes in the same list as {@code rl}.
+ * Method B (RL with a length-penalised correctness reward): {@code rl}.
  */
-@Command(name = "compress", mixinStandardHelpOptions = true, description = "Fine-tune a long reasoner to think in fewer tokens: tldr (dynamic System-1/System-2 re-weighting) and its data builder.",
+@Command(name = "compress", mixinStandardHelpOptions = true, description = "Fine-tune a long reasoner to think in fewer tokens: tldr (dynamic System-1/System-2 re-weighting), its data builder, and rl (length-penalised reward).",
         subcommands = {
                 CompressTldrCommand.class,
                 CompressTldrDataCommand.class,
-                // method B: CompressRlCommand.class (compress rl)
+                CompressRlCommand.class,
         })
 public final class CompressCommand implements Runnable {
     @Spec CommandSpec spec;
