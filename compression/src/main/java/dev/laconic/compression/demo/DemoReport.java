@@ -1,5 +1,6 @@
 package dev.laconic.compression.demo;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,8 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The demo's results: one row per model evaluated on the same test set with the same sampling
@@ -105,5 +109,52 @@ public final class DemoReport {
             series.add(Chart.Series.scatter(r.name(), new double[]{r.meanTokens()}, new double[]{100 * r.accuracy()}, new String[]{r.name()}));
         Chart.write(dir.resolve("pareto.png"), "mean completion tokens (test set)",
                 List.of(new Chart.Panel("Accuracy against length: up and to the left is better", "accuracy %", series)));
+    }
+
+    /**
+     * One test problem as each model answered it: the first problem on which the long reasoner was right
+     * and that every model has a sample for, preferring the hardest difficulty. Completions are shown
+     * line by line (long ones cut in the middle) with their token counts.
+     */
+    public static String sideBySide(List<Row> rows, int maxLines) throws IOException {
+        List<Map<Integer, JsonNode>> byRow = new ArrayList<>();
+        for (Row r : rows) {
+            Map<Integer, JsonNode> m = new HashMap<>();
+            Path f = Path.of(r.runDir()).resolve("samples.jsonl");
+            if (Files.isRegularFile(f))
+                for (String line : Files.readAllLines(f))
+                    if (!line.isBlank()) {
+                        JsonNode j = JSON.readTree(line);
+                        if (j.path("sample").asInt() == 0) m.put(j.path("index").asInt(), j);
+                    }
+            byRow.add(m);
+        }
+        Row longRow = find(rows, LONG);
+        if (longRow == null || byRow.isEmpty()) return "";
+        var longSamples = byRow.get(rows.indexOf(longRow));
+        Integer pick = null;
+        String best = "";
+        for (var e : new TreeMap<>(longSamples).entrySet()) {
+            if (!e.getValue().path("correct").asBoolean()) continue;
+            if (!byRow.stream().allMatch(m -> m.containsKey(e.getKey()))) continue;
+            String d = e.getValue().path("difficulty").asText("");
+            if (pick == null || d.compareTo(best) > 0) { pick = e.getKey(); best = d; }
+        }
+        if (pick == null) return "";
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%nOne test problem (index %d, difficulty %s), as each model answered it:%n", pick, best));
+        for (int i = 0; i < rows.size(); i++) {
+            var j = byRow.get(i).get(pick);
+            sb.append(String.format(Locale.ROOT, "%n--- %s: %d tokens, %s%n", rows.get(i).name(), j.path("tokens").asInt(),
+                    j.path("correct").asBoolean() ? "correct" : "wrong"));
+            List<String> lines = j.path("completion").asText().lines().toList();
+            if (lines.size() <= maxLines) lines.forEach(l -> sb.append("  ").append(l).append('\n'));
+            else {
+                for (String l : lines.subList(0, maxLines / 2)) sb.append("  ").append(l).append('\n');
+                sb.append(String.format(Locale.ROOT, "  [... %d lines ...]%n", lines.size() - 2 * (maxLines / 2)));
+                for (String l : lines.subList(lines.size() - maxLines / 2, lines.size())) sb.append("  ").append(l).append('\n');
+            }
+        }
+        return sb.toString();
     }
 }

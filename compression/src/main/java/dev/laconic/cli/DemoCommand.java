@@ -1,0 +1,226 @@
+package dev.laconic.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.compression.demo.DemoReport;
+import dev.laconic.compression.eval.Summary;
+import dev.laconic.compression.gym.ShippedModels;
+import dev.laconic.training.RunDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * The main job: a reasoning model learns to think in fewer tokens, by both methods, on the gym.
+ *
+ * <pre>
+ *   1 data      gym data (train/dev/test, System-2 solutions) and System-1 solutions
+ *   2 models    the shipped long reasoner and short model (or fresh pretraining with --pretrain)
+ *   3 baseline  eval long-reasoner, short-model on the test set
+ *   4 TL;DR     tldr-data: System-2 = shortest correct of k samples of the long reasoner on hard problems,
+ *               System-1 = the direct solutions of easy problems; compress tldr --static, then dynamic
+ *   5 RL        compress rl with α = each of --alphas
+ *   6 budget    the long reasoner with a thinking budget = the RL model's mean reasoning length
+ *   7 report    every model on the same test set, same sampling: table, summary.json, pareto.png
+ * </pre>
+ * Every stage is one of the CLI commands a user would type; the demo prints each command before running it,
+ * and skips a stage whose result is already in DIR (a rerun after an interruption continues).
+ */
+@Command(name = "demo", sortOptions = false, mixinStandardHelpOptions = true, description = {
+        "Shows what Laconic is for on the synthetic reasoning gym: a long chain-of-thought reasoner is compressed by",
+        "TL;DR re-weighting and by RL with a length-penalised reward; every model is evaluated on the same test set."})
+public final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--out", defaultValue = "laconic-demo", description = "run directory (default: ${DEFAULT-VALUE})") Path out;
+    @Option(names = "--quick", description = "a smoke run of every stage in a few minutes (tiny test set, few steps)") boolean quick;
+    @Option(names = "--seed", defaultValue = "0", description = "data, sampling and training seed (default: ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--alphas", defaultValue = "0.2,0.4", split = ",", description = "RL length-penalty strengths (default: ${DEFAULT-VALUE})") List<String> alphas;
+    @Option(names = "--pretrain", description = "pretrain the gym models here instead of using the shipped ones (slow: see README)") boolean pretrain;
+    @Option(names = "--threads", description = "worker threads (default: all cores)")
+    void threads(int n) {
+        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
+        System.setProperty("laconic.threads", Integer.toString(n));
+    }
+
+    /** Sizes of one demo run. */
+    record Plan(int testPerLevel, int devPerLevel, int train, int s2Problems, int k, int tldrSteps, int tldrEvalEvery,
+                int rlRollouts, int rlPrompts, int rlSamples, int maxTokens) {
+        static final Plan FULL = new Plan(50, 10, 4000, 64, 4, 96, 16, 8, 4, 8, 800);
+        static final Plan QUICK = new Plan(3, 2, 400, 8, 2, 4, 2, 1, 2, 2, 800);
+    }
+
+    static final float TEMPERATURE = 0.7f;   // the TL;DR protocol's sampling, for every evaluation row
+
+    private PrintStream log;
+    private Path dir;
+    private Plan plan;
+
+    @Override
+    public Integer call() throws Exception {
+        log = System.out;
+        dir = out.toAbsolutePath().normalize();
+        plan = quick ? Plan.QUICK : Plan.FULL;
+        long t0 = System.nanoTime();
+        Files.createDirectories(dir);
+
+        // 1 data
+        Path data = dir.resolve("data"), s1data = dir.resolve("data-system1");
+        stage("data", data.resolve("test.jsonl"), new GymCommand(), "data", "--out", data, "--seed", seed, "--train", plan.train(),
+                "--dev-per-level", plan.devPerLevel(), "--test-per-level", plan.testPerLevel());
+        stage("system-1 data", s1data.resolve("train.jsonl"), new GymCommand(), "data", "--out", s1data, "--seed", seed, "--style", "system1",
+                "--train", plan.train(), "--dev-per-level", plan.devPerLevel(), "--test-per-level", plan.testPerLevel());
+        Path test = data.resolve("test.jsonl"), dev = data.resolve("dev.jsonl"), train = data.resolve("train.jsonl");
+
+        // 2 models
+        Path longModel = dir.resolve("models").resolve(ShippedModels.LONG), shortModel = dir.resolve("models").resolve(ShippedModels.SHORT);
+        models(longModel, shortModel);
+
+        // 3 baseline
+        List<DemoReport.Row> rows = new ArrayList<>();
+        rows.add(eval(DemoReport.LONG, longModel, test, -1));
+        rows.add(eval("short-model", shortModel, test, -1));
+        Summary longDev = evalSummary("dev-long-reasoner", longModel, dev), shortDev = evalSummary("dev-short-model", shortModel, dev);
+        String refLong = ref(longDev), refShort = ref(shortDev);
+
+        // 4 TL;DR
+        Path s2 = dir.resolve("tldr-data-system2"), s1 = dir.resolve("tldr-data-system1");
+        stage("TL;DR System-2 data", s2.resolve("data.jsonl"), new CompressTldrDataCommand(), "--model", longModel, "--data", train,
+                "--format", "gym", "--out", s2, "--k", plan.k(), "--difficulty", "3,4", "--limit", plan.s2Problems(),
+                "--temperature", TEMPERATURE, "--max-tokens", plan.maxTokens(), "--seed", seed, "--dtype", "f32");
+        stage("TL;DR System-1 data", s1.resolve("data.jsonl"), new CompressTldrDataCommand(), "--solutions", "--data", s1data.resolve("train.jsonl"),
+                "--format", "gym", "--out", s1, "--difficulty", "1,2", "--limit", plan.s2Problems());
+        for (boolean isStatic : new boolean[]{true, false}) {
+            String name = isStatic ? "tldr-static" : "tldr-dynamic";
+            Path run = dir.resolve(name);
+            List<Object> a = new ArrayList<>(List.of("--model", longModel, "--system1", s1.resolve("data.jsonl"), "--system2", s2.resolve("data.jsonl"),
+                    "--dev", dev, "--format", "gym", "--out", run, "--ref-short", refShort, "--ref-long", refLong,
+                    "--eval-every", plan.tldrEvalEvery(), "--steps", plan.tldrSteps(), "--full", "--dtype", "f32", "--lr", "5e-5",
+                    "--schedule", "constant", "--batch", 4, "--temperature", TEMPERATURE, "--max-tokens", plan.maxTokens(),
+                    "--seed", seed, "--save-dtype", "f32"));
+            if (isStatic) a.add("--static");
+            stage(name, run.resolve("final").resolve("model.safetensors"), new CompressTldrCommand(), a.toArray());
+            rows.add(eval(name, run.resolve("final"), test, -1));
+        }
+
+        // 5 RL
+        DemoReport.Row lastRl = null;
+        for (String alpha : alphas) {
+            String name = "rl-alpha-" + alpha;
+            Path run = dir.resolve(name);
+            stage(name, run.resolve("final").resolve("model.safetensors"), new CompressRlCommand(), "--model", longModel, "--data", train,
+                    "--format", "gym", "--alpha", alpha, "--out", run, "--prompts-per-rollout", plan.rlPrompts(), "--samples", plan.rlSamples(),
+                    "--rollouts", plan.rlRollouts(), "--max-tokens", plan.maxTokens(), "--full", "--dtype", "f32", "--lr", "5e-5",
+                    "--minibatch", Math.max(1, plan.rlPrompts() * plan.rlSamples() / 2), "--epochs", 4, "--warmup-steps", 0,
+                    "--seed", seed, "--save-dtype", "f32");
+            lastRl = eval(name, run.resolve("final"), test, -1);
+            rows.add(lastRl);
+        }
+
+        // 6 the naive baseline: the long reasoner cut at the RL model's mean length
+        if (lastRl != null) {
+            int budget = (int) Math.round(meanReasoningTokens(Path.of(lastRl.runDir())));
+            rows.add(eval("long-reasoner-budget", longModel, test, budget));
+        }
+
+        // 7 report
+        ObjectNode extra = RunDir.JSON.createObjectNode();
+        extra.put("test_problems", 4 * plan.testPerLevel());
+        extra.put("temperature", TEMPERATURE);
+        extra.put("max_tokens", plan.maxTokens());
+        extra.put("seed", seed);
+        extra.put("quick", quick);
+        extra.put("seconds", (System.nanoTime() - t0) / 1e9);
+        DemoReport.write(dir, rows, extra);
+        log.println();
+        log.print(DemoReport.table(rows));
+        log.printf(Locale.ROOT, "%nsummary: %s%npareto:  %s%nTL;DR weights: %s%nRL curves: %s%n(%.0f s)%n", dir.resolve("summary.json"),
+                dir.resolve("pareto.png"), dir.resolve("tldr-dynamic/weights.png"), dir.resolve("rl-alpha-" + alphas.getLast() + "/curves.png"),
+                (System.nanoTime() - t0) / 1e9);
+        log.print(DemoReport.sideBySide(rows, 24));
+        return 0;
+    }
+
+    private void models(Path longModel, Path shortModel) throws Exception {
+        if (!pretrain) {
+            log.println("== models: the shipped gym checkpoints (see README: the seeded commands that made them)");
+            ShippedModels.extract(ShippedModels.LONG, longModel);
+            ShippedModels.extract(ShippedModels.SHORT, shortModel);
+            return;
+        }
+        stage("pretrain long reasoner", longModel.resolve("gym_pretrain.json"), new GymCommand(), "pretrain", "--out", longModel,
+                "--style", "system2", "--seed", seed, "--minutes", quick ? 0.5 : 12);
+        stage("pretrain short model", shortModel.resolve("gym_pretrain.json"), new GymCommand(), "pretrain", "--out", shortModel,
+                "--style", "system1", "--seed", seed, "--minutes", quick ? 0.2 : 3);
+    }
+
+    /** Evaluates a model on the test set (resumable: the eval command continues its samples.jsonl). */
+    private DemoReport.Row eval(String name, Path model, Path test, int thinkBudget) throws Exception {
+        Path run = dir.resolve("eval").resolve(name);
+        List<Object> a = new ArrayList<>(List.of("--model", model, "--data", test, "--format", "gym", "--out", run, "--n", 1,
+                "--temperature", TEMPERATURE, "--top-p", 1, "--max-tokens", plan.maxTokens(), "--seed", seed, "--dtype", "f32"));
+        if (thinkBudget >= 0) { a.add("--think-budget"); a.add(thinkBudget); }
+        stage("eval " + name, run.resolve("summary.json"), new EvalCommand(), a.toArray());
+        return DemoReport.Row.of(name, readSummary(run), run);
+    }
+
+    private Summary evalSummary(String name, Path model, Path data) throws Exception {
+        Path run = dir.resolve("eval").resolve(name);
+        stage("eval " + name, run.resolve("summary.json"), new EvalCommand(), "--model", model, "--data", data, "--format", "gym",
+                "--out", run, "--n", 1, "--temperature", TEMPERATURE, "--top-p", 1, "--max-tokens", plan.maxTokens(), "--seed", seed,
+                "--dtype", "f32");
+        return readSummary(run);
+    }
+
+    /** "TOK,ACC" for --ref-short / --ref-long. */
+    static String ref(Summary s) {
+        return String.format(Locale.ROOT, "%.4f,%.4f", s.all().meanTokens(), s.all().accuracy());
+    }
+
+    static Summary readSummary(Path run) throws IOException {
+        JsonNode j = RunDir.JSON.readTree(run.resolve("summary.json").toFile());
+        return new Summary(new Summary.Metrics(null, j.path("problems").asInt(), j.path("samples").asInt(), j.path("n").asInt(),
+                j.path("accuracy").asDouble(), j.path("pass@1").asDouble(), j.path("pass@n").asDouble(), j.path("maj@n").asDouble(),
+                j.path("mean_completion_tokens").asDouble(), j.path("mean_tokens_correct").asDouble(Double.NaN),
+                j.path("truncated_rate").asDouble()), List.of());
+    }
+
+    /** Mean reasoning tokens (before </think>) over the samples of an evaluation run. */
+    static double meanReasoningTokens(Path run) throws IOException {
+        double sum = 0;
+        int n = 0;
+        for (String line : Files.readAllLines(run.resolve("samples.jsonl"))) {
+            if (line.isBlank()) continue;
+            sum += RunDir.JSON.readTree(line).path("reasoning_tokens").asDouble();
+            n++;
+        }
+        if (n == 0) throw new IllegalStateException(run + ": no samples");
+        return sum / n;
+    }
+
+    /** Runs one CLI command (printing it as a user would type it) unless {@code done} already exists. */
+    private void stage(String title, Path done, Object command, Object... args) {
+        String[] a = new String[args.length];
+        for (int i = 0; i < args.length; i++) a[i] = String.valueOf(args[i]);
+        CommandLine cl = new CommandLine(command);
+        String name = cl.getCommandName();
+        if (Files.exists(done)) {
+            log.println("== " + title + ": done earlier (" + done + ")");
+            return;
+        }
+        log.println("== " + title);
+        log.println("$ ./laconic " + (command instanceof CompressTldrCommand || command instanceof CompressTldrDataCommand
+                || command instanceof CompressRlCommand ? "compress " : "") + name + " " + String.join(" ", a));
+        int rc = cl.setExecutionExceptionHandler((e, c, parsed) -> {
+            throw new IllegalStateException("demo stage '" + title + "' failed: " + e.getMessage(), e);
+        }).execute(a);
+        if (rc != 0) throw new IllegalStateException("demo stage '" + title + "' failed (exit " + rc + "); its output is above");
+    }
+}
