@@ -23,11 +23,11 @@ import java.util.concurrent.Callable;
  * The main job: a reasoning model learns to think in fewer tokens, by both methods, on the gym.
  *
  * <pre>
- *   1 data      gym data (train/dev/test, System-2 solutions) and System-1 solutions
+ *   1 data      gym data (train/dev/test, System-2 solutions) and brief solutions (scratchpad, no verification)
  *   2 models    the shipped long reasoner and short model (or fresh pretraining with --pretrain)
  *   3 baseline  eval long-reasoner, short-model on the test set
  *   4 TL;DR     tldr-data: System-2 = shortest correct of k samples of the long reasoner on hard problems,
- *               System-1 = the direct solutions of easy problems; compress tldr --static, then dynamic
+ *               System-1 = brief solutions of easy problems; compress tldr --static, then dynamic
  *   5 RL        compress rl with α = each of --alphas
  *   6 budget    the long reasoner with a thinking budget = the RL model's mean reasoning length
  *   7 report    every model on the same test set, same sampling: table, summary.json, pareto.png
@@ -53,7 +53,7 @@ public final class DemoCommand implements Callable<Integer> {
     /** Sizes of one demo run. */
     record Plan(int testPerLevel, int devPerLevel, int train, int s2Problems, int k, int tldrSteps, int tldrEvalEvery,
                 int rlRollouts, int rlPrompts, int rlSamples, int maxTokens) {
-        static final Plan FULL = new Plan(50, 10, 4000, 64, 4, 96, 16, 8, 4, 8, 800);
+        static final Plan FULL = new Plan(50, 10, 4000, 64, 4, 128, 16, 16, 4, 8, 800);
         static final Plan QUICK = new Plan(3, 2, 400, 8, 2, 4, 2, 1, 2, 2, 800);
     }
 
@@ -72,10 +72,13 @@ public final class DemoCommand implements Callable<Integer> {
         Files.createDirectories(dir);
 
         // 1 data
-        Path data = dir.resolve("data"), s1data = dir.resolve("data-system1");
+        Path data = dir.resolve("data"), s1data = dir.resolve("data-brief");
         stage("data", data.resolve("test.jsonl"), new GymCommand(), "data", "--out", data, "--seed", seed, "--train", plan.train(),
                 "--dev-per-level", plan.devPerLevel(), "--test-per-level", plan.testPerLevel());
-        stage("system-1 data", s1data.resolve("train.jsonl"), new GymCommand(), "data", "--out", s1data, "--seed", seed, "--style", "system1",
+        // System-1 data for TL;DR: short chain-of-thought the model can still get right (the scratchpad without
+        // verification), as the paper's short solutions of easy problems; the direct answers of the short model are
+        // not learnable by a small model (it reaches ~2 %), and training on them collapses accuracy
+        stage("brief (System-1) solutions", s1data.resolve("train.jsonl"), new GymCommand(), "data", "--out", s1data, "--seed", seed, "--style", "brief",
                 "--train", plan.train(), "--dev-per-level", plan.devPerLevel(), "--test-per-level", plan.testPerLevel());
         Path test = data.resolve("test.jsonl"), dev = data.resolve("dev.jsonl"), train = data.resolve("train.jsonl");
 

@@ -32,7 +32,7 @@ public final class GymCommand implements Runnable {
     public static final class Data implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "output directory") Path out;
         @Option(names = "--seed", defaultValue = "0", description = "problems and solutions (default: ${DEFAULT-VALUE})") long seed;
-        @Option(names = "--style", defaultValue = "system2", description = "solutions: system2 (long, verified) or system1 (direct) (default: ${DEFAULT-VALUE})") String style;
+        @Option(names = "--style", defaultValue = "system2", description = "solutions: system2 (long, verified), system1 (direct) or brief (the scratchpad without verification) (default: ${DEFAULT-VALUE})") String style;
         @Option(names = "--train", defaultValue = "20000", description = "training examples (default: ${DEFAULT-VALUE})") int train;
         @Option(names = "--dev-per-level", defaultValue = "50", description = "dev problems per level (default: ${DEFAULT-VALUE})") int dev;
         @Option(names = "--test-per-level", defaultValue = "250", description = "test problems per level (default: ${DEFAULT-VALUE})") int test;

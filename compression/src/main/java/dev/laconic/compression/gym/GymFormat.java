@@ -24,15 +24,20 @@ public final class GymFormat {
 
     private GymFormat() {}
 
-    /** The two solution styles. */
+    /**
+     * The solution styles: SYSTEM2 the long reasoner's (scratchpad + 0–3 verification passes), SYSTEM1 the
+     * direct answer, BRIEF the scratchpad alone (no verification pass): short chain-of-thought, the kind of
+     * System-1 data TL;DR trains on (short solutions the model can still get right).
+     */
     public enum Style {
-        SYSTEM2, SYSTEM1;
+        SYSTEM2, SYSTEM1, BRIEF;
 
         public static Style parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT).replace("-", "")) {
                 case "system2", "long", "s2" -> SYSTEM2;
                 case "system1", "short", "s1" -> SYSTEM1;
-                default -> throw new IllegalArgumentException("--style must be system2 or system1, not " + s);
+                case "brief" -> BRIEF;
+                default -> throw new IllegalArgumentException("--style must be system2, system1 or brief, not " + s);
             };
         }
 
@@ -46,7 +51,11 @@ public final class GymFormat {
 
     /** A response of the given style; System-2 draws its passes and slip from {@code rng}. */
     public static String response(Problem p, Style style, SplittableRandom rng) {
-        return style == Style.SYSTEM2 ? System2Writer.write(p, rng).response() : System1Writer.write(p);
+        return switch (style) {
+            case SYSTEM2 -> System2Writer.write(p, rng).response();
+            case SYSTEM1 -> System1Writer.write(p);
+            case BRIEF -> System2Writer.write(p, 0, null, new int[0]).response();
+        };
     }
 
     /** Prompt ids exactly as the evaluation harness builds them. */

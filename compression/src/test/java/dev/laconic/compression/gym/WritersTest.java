@@ -206,4 +206,15 @@ class WritersTest {
                 assertEquals(sum, new BigInteger(m.group(3)));
             }
     }
+
+    @Test
+    void briefIsTheLongScratchpadWithoutVerification() {
+        Problem p = new Problem(3, new long[]{4821, 3975});
+        String brief = GymFormat.response(p, GymFormat.Style.BRIEF, new SplittableRandom(1));
+        String full = System2Writer.write(p, 2, null, new int[]{0, 1}).response();
+        assertEquals(full.substring(0, full.indexOf("So the sum is")), brief.substring(0, brief.indexOf("So the sum is")));
+        for (String opening : System2Writer.PASS_OPENINGS) assertFalse(brief.contains(opening));
+        assertTrue(brief.endsWith("So the sum is 8796.\n</think>\n\nThe answer is \\boxed{8796}."), brief);
+        assertEquals(GymFormat.Style.BRIEF, GymFormat.Style.parse("brief"));
+    }
 }
