@@ -28,8 +28,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -143,10 +141,10 @@ public final class CompressRlCommand implements Callable<Integer> {
                     clip, microBatchTokens, seed, saveEvery, keep, stopAfter == null ? Long.MAX_VALUE : stopAfter, model, save);
 
             ObjectNode config = config(o, fmt, eval, weights);
-            if (resume) checkSameRun(run.readConfig(), config);
+            if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
             else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
 
-            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, loraConfig(), seed);
+            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, RunOptions.lora(loraRank, loraAlpha, loraTargets), seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
             err.printf(Locale.ROOT, "%s: %,d trainable parameters; %d training problems; %d prompts × %d samples per rollout, cap %d tokens, "
                             + "%d optimizer steps per rollout%n", full ? "full fine-tuning" : "LoRA", n, train.size(), prompts, samples, cap,
@@ -178,8 +176,8 @@ public final class CompressRlCommand implements Callable<Integer> {
         c.put("samples", o.sampling().samples());
         c.put("rollouts", o.rollouts());
         c.put("max_tokens", o.sampling().maxTokens());
-        c.put("temperature", decimal(o.sampling().temperature()));
-        c.put("top_p", decimal(o.sampling().topP()));
+        c.put("temperature", EvalCommand.decimal(o.sampling().temperature()));
+        c.put("top_p", EvalCommand.decimal(o.sampling().topP()));
         c.put("kl", o.beta());
         c.put("clip_eps", o.clipEps());
         c.put("minibatch", o.minibatch());
@@ -187,7 +185,7 @@ public final class CompressRlCommand implements Callable<Integer> {
         c.put("loss_agg", o.aggregation().label());
         c.put("mode", full ? "full" : "lora");
         if (!full) {
-            LoraConfig l = loraConfig();
+            LoraConfig l = RunOptions.lora(loraRank, loraAlpha, loraTargets);
             c.put("lora_rank", l.rank());
             c.put("lora_alpha", l.alpha());
             c.putArray("lora_targets").addAll(LoraConfig.TARGETS.stream().filter(l.targets()::contains)
@@ -210,38 +208,10 @@ public final class CompressRlCommand implements Callable<Integer> {
             c.put("eval_every", eval.every());
             c.put("eval_problems", eval.problems().size());
             c.put("eval_n", eval.settings().samples());
-            c.put("eval_temperature", decimal(eval.settings().temperature()));
+            c.put("eval_temperature", EvalCommand.decimal(eval.settings().temperature()));
             c.put("eval_max_tokens", eval.settings().maxTokens());
         }
         return c;
-    }
-
-    /** A float flag as the decimal the user typed (0.6f would read back from JSON as 0.6000000238…). */
-    static double decimal(float f) {
-        return Double.parseDouble(Float.toString(f));
-    }
-
-    LoraConfig loraConfig() {
-        Set<String> targets = new LinkedHashSet<>();
-        for (String t : loraTargets) targets.add(t.trim().toLowerCase(Locale.ROOT).replaceFirst("_proj$", ""));
-        return new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : 2f * loraRank, targets);
-    }
-
-    /** A resumed run must be the same run: every option outside {@link #RESUMABLE} as stored. */
-    static void checkSameRun(ObjectNode stored, ObjectNode now) {
-        List<String> diffs = new ArrayList<>();
-        Set<String> keys = new LinkedHashSet<>();
-        stored.fieldNames().forEachRemaining(keys::add);
-        now.fieldNames().forEachRemaining(keys::add);
-        for (String k : keys) {
-            JsonNode a = stored.get(k), b = now.get(k);
-            if (RESUMABLE.contains(k) || (a != null && a.equals(b))) continue;
-            if (a != null && b != null && a.isNumber() && b.isNumber() && a.asDouble() == b.asDouble()) continue;
-            diffs.add("--" + k.replace('_', '-') + " " + (a == null ? "(not set)" : a) + " in the run, " + (b == null ? "(not set)" : b) + " now");
-        }
-        if (!diffs.isEmpty())
-            throw new IllegalArgumentException("--resume continues a run with its own options, but " + String.join("; ", diffs)
-                    + " (only --rollouts, --save-every and --keep-checkpoints may change)");
     }
 
     /** "bf16" or "f32" from the base's config.json torch_dtype (anything else: bf16). */

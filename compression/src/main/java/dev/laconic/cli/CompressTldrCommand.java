@@ -33,8 +33,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -141,13 +139,13 @@ public final class CompressTldrCommand implements Callable<Integer> {
             EvalSettings s = evalSettings(fmt, proto, tok, problems, m.config(), run);
             ObjectNode config = config(fmt, proto, s);
             if (resume) {
-                checkSameRun(run.readConfig(), config);
+                RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
                 RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
             } else {
                 run.create(config);
             }
 
-            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, loraConfig(), seed);
+            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, RunOptions.lora(loraRank, loraAlpha, loraTargets), seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
             err.printf("%s: %,d trainable parameters in %d tensors%n", full ? "full fine-tuning" : "LoRA", n, tm.parameters().size());
             err.printf(Locale.ROOT, "dev: %d problems, n 1, T %.2f, top-p %.2f, max %d tokens, seed %d, %d per batch%n",
@@ -254,12 +252,6 @@ public final class CompressTldrCommand implements Callable<Integer> {
         };
     }
 
-    LoraConfig loraConfig() {
-        Set<String> targets = new LinkedHashSet<>();
-        for (String t : loraTargets) targets.add(t.trim().toLowerCase(Locale.ROOT).replaceFirst("_proj$", ""));
-        return new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : 2f * loraRank, targets);
-    }
-
     /** The run's options as config.json stores them (key = option name without dashes, '-' → '_'). */
     ObjectNode config(DataFormat fmt, Protocol proto, EvalSettings s) {
         if (full && spec != null)
@@ -291,7 +283,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
         c.put("eval_batch", s.batch());
         c.put("mode", full ? "full" : "lora");
         if (!full) {
-            LoraConfig l = loraConfig();
+            LoraConfig l = RunOptions.lora(loraRank, loraAlpha, loraTargets);
             c.put("lora_rank", l.rank());
             c.put("lora_alpha", l.alpha());
             c.putArray("lora_targets").addAll(LoraConfig.TARGETS.stream().filter(l.targets()::contains)
@@ -316,22 +308,5 @@ public final class CompressTldrCommand implements Callable<Integer> {
         c.put("keep_checkpoints", keep);
         c.put("save_dtype", saveDtype.toLowerCase(Locale.ROOT));
         return c;
-    }
-
-    /** A resumed run must be the same run: every option outside {@link #RESUMABLE} as stored. */
-    static void checkSameRun(ObjectNode stored, ObjectNode now) {
-        List<String> diffs = new ArrayList<>();
-        Set<String> keys = new LinkedHashSet<>();
-        stored.fieldNames().forEachRemaining(keys::add);
-        now.fieldNames().forEachRemaining(keys::add);
-        for (String k : keys) {
-            JsonNode a = stored.get(k), b = now.get(k);
-            if (RESUMABLE.contains(k) || (a != null && a.equals(b))) continue;
-            if (a != null && b != null && a.isNumber() && b.isNumber() && a.asDouble() == b.asDouble()) continue;
-            diffs.add("--" + k.replace('_', '-') + " " + (a == null ? "(not set)" : a) + " in the run, " + (b == null ? "(not set)" : b) + " now");
-        }
-        if (!diffs.isEmpty())
-            throw new IllegalArgumentException("--resume continues a run with its own options, but " + String.join("; ", diffs)
-                    + " (only --keep-checkpoints, --eval-batch, --stop-after and --threads may change)");
     }
 }

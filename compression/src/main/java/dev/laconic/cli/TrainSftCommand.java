@@ -1,6 +1,5 @@
 package dev.laconic.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
@@ -21,8 +20,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -81,7 +78,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ObjectNode config = config();
         RunDir run = new RunDir(out);
-        if (resume) checkSameRun(run.readConfig(), config);
+        if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
         else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
 
         DType weights = parseDtype(config.get("dtype").asText(), "--dtype");
@@ -95,7 +92,7 @@ public final class TrainSftCommand implements Callable<Integer> {
             err.printf("data: %d examples (%d skipped as longer than %d tokens, %d without a loss token, %d truncated)%n",
                     d.examples().size(), d.skippedTooLong(), len, d.skippedNoLoss(), d.truncated());
 
-            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, loraConfig(), seed);
+            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, RunOptions.lora(loraRank, loraAlpha, loraTargets), seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
             err.printf("%s: %,d trainable parameters in %d tensors%n", full ? "full fine-tuning" : "LoRA", n, tm.parameters().size());
 
@@ -131,7 +128,7 @@ public final class TrainSftCommand implements Callable<Integer> {
         c.put("data", data.toAbsolutePath().normalize().toString());
         c.put("mode", full ? "full" : "lora");
         if (!full) {
-            LoraConfig l = loraConfig();
+            LoraConfig l = RunOptions.lora(loraRank, loraAlpha, loraTargets);
             c.put("lora_rank", l.rank());
             c.put("lora_alpha", l.alpha());
             c.putArray("lora_targets").addAll(LoraConfig.TARGETS.stream().filter(l.targets()::contains)
@@ -158,29 +155,6 @@ public final class TrainSftCommand implements Callable<Integer> {
         c.put("keep_checkpoints", keep);
         c.put("save_dtype", saveDtype.toLowerCase(Locale.ROOT));
         return c;
-    }
-
-    LoraConfig loraConfig() {
-        Set<String> targets = new LinkedHashSet<>();
-        for (String t : loraTargets) targets.add(t.trim().toLowerCase(Locale.ROOT).replaceFirst("_proj$", ""));
-        return new LoraConfig(loraRank, loraAlpha != null ? loraAlpha : 2f * loraRank, targets);
-    }
-
-    /** A resumed run must be the same run: every option outside {@link #RESUMABLE} as stored. */
-    static void checkSameRun(ObjectNode stored, ObjectNode now) {
-        List<String> diffs = new ArrayList<>();
-        Set<String> keys = new LinkedHashSet<>();
-        stored.fieldNames().forEachRemaining(keys::add);
-        now.fieldNames().forEachRemaining(keys::add);
-        for (String k : keys) {
-            JsonNode a = stored.get(k), b = now.get(k);
-            if (RESUMABLE.contains(k) || (a != null && a.equals(b))) continue;
-            if (a != null && b != null && a.isNumber() && b.isNumber() && a.asDouble() == b.asDouble()) continue;
-            diffs.add("--" + k.replace('_', '-') + " " + (a == null ? "(not set)" : a) + " in the run, " + (b == null ? "(not set)" : b) + " now");
-        }
-        if (!diffs.isEmpty())
-            throw new IllegalArgumentException("--resume continues a run with its own options, but " + String.join("; ", diffs)
-                    + " (only --steps, --save-every and --keep-checkpoints may change)");
     }
 
     static DType parseDtype(String s, String flag) {
