@@ -53,7 +53,7 @@ public final class DemoCommand implements Callable<Integer> {
     /** Sizes of one demo run. */
     record Plan(int testPerLevel, int devPerLevel, int train, int s2Problems, int k, int tldrSteps, int tldrEvalEvery,
                 int rlRollouts, int rlPrompts, int rlSamples, int maxTokens) {
-        static final Plan FULL = new Plan(50, 10, 4000, 64, 4, 128, 16, 16, 4, 8, 800);
+        static final Plan FULL = new Plan(50, 10, 4000, 64, 4, 128, 16, 32, 4, 8, 800);
         static final Plan QUICK = new Plan(3, 2, 400, 8, 2, 4, 2, 1, 2, 2, 800);
     }
 
