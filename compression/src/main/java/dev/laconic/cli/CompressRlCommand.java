@@ -15,13 +15,13 @@ import dev.laconic.compression.rl.RolloutMetrics;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
-import dev.laconic.training.LoraConfig;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.Model;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -66,10 +66,7 @@ public final class CompressRlCommand implements Callable<Integer> {
     @Option(names = "--eval-temperature", defaultValue = "0.6", description = "dev sampling temperature, Method B's protocol (default: ${DEFAULT-VALUE})") float evalTemperature;
     @Option(names = "--eval-max-tokens", description = "dev generation cap (default: --max-tokens)") Integer evalMaxTokens;
 
-    @Option(names = "--full", description = "full fine-tuning (F32 master weights) instead of LoRA") boolean full;
-    @Option(names = "--lora-rank", defaultValue = "16", description = "LoRA rank (default: ${DEFAULT-VALUE})") int loraRank;
-    @Option(names = "--lora-alpha", description = "LoRA alpha (default: 2 × rank)") Float loraAlpha;
-    @Option(names = "--lora-targets", defaultValue = "q,k,v,o,gate,up,down", split = ",", description = "projections to adapt (default: ${DEFAULT-VALUE})") List<String> loraTargets;
+    @Mixin AdapterOptions adapter;
     @Option(names = "--dtype", description = "base weights in memory: bf16 or f32 (default: f32 with --full, bf16 for LoRA)") String dtype;
     @Option(names = "--lr", required = true, description = "learning rate after the warm-up (the authors: 5e-6 for 1.5B, 2e-6 for 7B, full fine-tuning)") double lr;
     @Option(names = "--warmup-steps", defaultValue = "6", description = "linear warm-up in optimizer steps, then constant (default: ${DEFAULT-VALUE})") int warmupSteps;
@@ -113,7 +110,7 @@ public final class CompressRlCommand implements Callable<Integer> {
         String userTurn = template != null ? template.replace("\\n", "\n") : Protocol.ARORA.template(fmt);
         PrintStream err = System.err;
         RunDir run = new RunDir(out);
-        DType weights = parseDtype(dtype != null ? dtype : full ? "f32" : "bf16", "--dtype");
+        DType weights = TrainSftCommand.parseDtype(dtype != null ? dtype : adapter.full ? "f32" : "bf16", "--dtype");
 
         try (Model m = Model.load(model, weights, new VectorOps())) {
             Tokenizer tok = m.tokenizer();
@@ -134,7 +131,7 @@ public final class CompressRlCommand implements Callable<Integer> {
                         + context + " with the longest dev prompt (at most " + fit + ")");
                 eval = new RlTrainer.Eval(dev, es, evalEvery);
             }
-            DType save = parseDtype(saveDtype != null ? saveDtype : baseDtype(model), "--save-dtype");
+            DType save = TrainSftCommand.parseDtype(saveDtype != null ? saveDtype : baseDtype(model), "--save-dtype");
             if (betas.size() != 2) throw new IllegalArgumentException("--betas takes two numbers: B1,B2");
             RlTrainer.Options o = new RlTrainer.Options(alpha, prompts, sampling, rollouts, kl, clipEps, minibatch, epochs,
                     PolicyLoss.Aggregation.parse(lossAgg), lr, warmupSteps, new AdamW.Hyper(betas.get(0), betas.get(1), eps, weightDecay),
@@ -144,16 +141,16 @@ public final class CompressRlCommand implements Callable<Integer> {
             if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
             else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
 
-            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, RunOptions.lora(loraRank, loraAlpha, loraTargets), seed);
+            TrainableModel tm = adapter.trainable(m, seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
             err.printf(Locale.ROOT, "%s: %,d trainable parameters; %d training problems; %d prompts × %d samples per rollout, cap %d tokens, "
-                            + "%d optimizer steps per rollout%n", full ? "full fine-tuning" : "LoRA", n, train.size(), prompts, samples, cap,
+                            + "%d optimizer steps per rollout%n", adapter.label(), n, train.size(), prompts, samples, cap,
                     o.stepsPerRollout());
             if (resume) RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
             else run.create(config);
-            RlTrainer.Result r = RlTrainer.run(tm, full ? m.transformer() : null, tok, train, o, eval, run, resume, Rollout.checker(tok),
+            RlTrainer.Result r = RlTrainer.run(tm, adapter.full ? m.transformer() : null, tok, train, o, eval, run, resume, Rollout.checker(tok),
                     new Progress(rollouts, err));
-            if (r.completed()) System.out.println("done: " + rollouts + " rollouts; " + (full ? "model in " + run.finalDir()
+            if (r.completed()) System.out.println("done: " + rollouts + " rollouts; " + (adapter.full ? "model in " + run.finalDir()
                     : "PEFT adapter in " + run.finalDir() + ", merged model in " + run.dir().resolve(RlTrainer.MERGED)));
             else System.out.println("stopped after rollout " + r.step() + " of " + rollouts + "; continue with --resume");
         }
@@ -162,9 +159,6 @@ public final class CompressRlCommand implements Callable<Integer> {
 
     /** The run's options as stored in config.json (key = option name without dashes, '-' → '_'). */
     ObjectNode config(RlTrainer.Options o, DataFormat fmt, RlTrainer.Eval eval, DType weights) {
-        if (full && spec != null && spec.commandLine() != null && spec.commandLine().getParseResult() != null)
-            for (String opt : List.of("--lora-rank", "--lora-alpha", "--lora-targets"))
-                if (spec.commandLine().getParseResult().hasMatchedOption(opt)) throw new IllegalArgumentException(opt + " is a LoRA option; --full trains every weight");
         ObjectNode c = RunDir.JSON.createObjectNode();
         c.put("method", "rl-length-penalty");
         c.put("model", model.toAbsolutePath().normalize().toString());
@@ -183,14 +177,7 @@ public final class CompressRlCommand implements Callable<Integer> {
         c.put("minibatch", o.minibatch());
         c.put("epochs", o.epochs());
         c.put("loss_agg", o.aggregation().label());
-        c.put("mode", full ? "full" : "lora");
-        if (!full) {
-            LoraConfig l = RunOptions.lora(loraRank, loraAlpha, loraTargets);
-            c.put("lora_rank", l.rank());
-            c.put("lora_alpha", l.alpha());
-            c.putArray("lora_targets").addAll(LoraConfig.TARGETS.stream().filter(l.targets()::contains)
-                    .map(t -> RunDir.JSON.getNodeFactory().textNode(t)).toList());
-        }
+        adapter.putConfig(c);
         c.put("dtype", weights == DType.BF16 ? "bf16" : "f32");
         c.put("lr", o.lr());
         c.put("warmup_steps", o.warmupSteps());
@@ -219,14 +206,6 @@ public final class CompressRlCommand implements Callable<Integer> {
         JsonNode c = RunDir.JSON.readTree(model.resolve("config.json").toFile());
         String t = c.path("torch_dtype").asText(c.path("dtype").asText("bfloat16"));
         return t.equals("float32") ? "f32" : "bf16";
-    }
-
-    static DType parseDtype(String s, String flag) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "bf16" -> DType.BF16;
-            case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException(flag + " must be bf16 or f32, not " + s);
-        };
     }
 
     /** One line per rollout and per evaluation, on stderr. */

@@ -16,7 +16,6 @@ import dev.laconic.compression.tldr.TldrTrainer;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
-import dev.laconic.training.LoraConfig;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.Schedule;
 import dev.laconic.training.SftData;
@@ -27,6 +26,7 @@ import dev.laconic.transformer.ModelConfig;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -70,10 +70,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
     @Option(names = "--dev-limit", description = "use only the first M dev problems") Integer devLimit;
     @Option(names = "--eval-batch", description = "dev sequences decoded together (default: what a quarter of the memory holds, at most 32)") Integer evalBatch;
 
-    @Option(names = "--full", description = "full fine-tuning (F32 master weights) instead of LoRA") boolean full;
-    @Option(names = "--lora-rank", defaultValue = "16", description = "LoRA rank (default: ${DEFAULT-VALUE})") int loraRank;
-    @Option(names = "--lora-alpha", description = "LoRA alpha (default: 2 × rank)") Float loraAlpha;
-    @Option(names = "--lora-targets", defaultValue = "q,k,v,o,gate,up,down", split = ",", description = "projections to adapt (default: ${DEFAULT-VALUE})") List<String> loraTargets;
+    @Mixin AdapterOptions adapter;
     @Option(names = "--dtype", description = "base weights in memory: bf16 or f32 (default: f32 with --full, bf16 for LoRA)") String dtype;
     @Option(names = "--lr", defaultValue = "1e-5", description = "learning rate (default: ${DEFAULT-VALUE}, the paper's)") double lr;
     @Option(names = "--betas", defaultValue = "0.9,0.999", split = ",", description = "AdamW betas (default: ${DEFAULT-VALUE})") List<Double> betas;
@@ -122,7 +119,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
             throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
         PrintStream err = System.err;
 
-        DType weights = TrainSftCommand.parseDtype(dtype != null ? dtype : full ? "f32" : "bf16", "--dtype");
+        DType weights = TrainSftCommand.parseDtype(dtype != null ? dtype : adapter.full ? "f32" : "bf16", "--dtype");
         try (Model m = Model.load(model, weights, new VectorOps())) {
             Tokenizer tok = m.tokenizer();
             if (tok == null) throw new IllegalArgumentException(model + ": no tokenizer.json");
@@ -145,9 +142,9 @@ public final class CompressTldrCommand implements Callable<Integer> {
                 run.create(config);
             }
 
-            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, RunOptions.lora(loraRank, loraAlpha, loraTargets), seed);
+            TrainableModel tm = adapter.trainable(m, seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
-            err.printf("%s: %,d trainable parameters in %d tensors%n", full ? "full fine-tuning" : "LoRA", n, tm.parameters().size());
+            err.printf("%s: %,d trainable parameters in %d tensors%n", adapter.label(), n, tm.parameters().size());
             err.printf(Locale.ROOT, "dev: %d problems, n 1, T %.2f, top-p %.2f, max %d tokens, seed %d, %d per batch%n",
                     problems.size(), s.temperature(), s.topP(), s.maxTokens(), s.seed(), s.problemsPerBatch());
 
@@ -254,9 +251,6 @@ public final class CompressTldrCommand implements Callable<Integer> {
 
     /** The run's options as config.json stores them (key = option name without dashes, '-' → '_'). */
     ObjectNode config(DataFormat fmt, Protocol proto, EvalSettings s) {
-        if (full && spec != null)
-            for (String o : List.of("--lora-rank", "--lora-alpha", "--lora-targets"))
-                if (spec.commandLine().getParseResult().hasMatchedOption(o)) throw new IllegalArgumentException(o + " is a LoRA option; --full trains every weight");
         if (betas.size() != 2) throw new IllegalArgumentException("--betas takes two numbers: B1,B2");
         ObjectNode c = RunDir.JSON.createObjectNode();
         c.put("method", "tldr");
@@ -281,15 +275,8 @@ public final class CompressTldrCommand implements Callable<Integer> {
         c.put("top_p", EvalCommand.decimal(s.topP()));
         c.put("max_tokens", s.maxTokens());
         c.put("eval_batch", s.batch());
-        c.put("mode", full ? "full" : "lora");
-        if (!full) {
-            LoraConfig l = RunOptions.lora(loraRank, loraAlpha, loraTargets);
-            c.put("lora_rank", l.rank());
-            c.put("lora_alpha", l.alpha());
-            c.putArray("lora_targets").addAll(LoraConfig.TARGETS.stream().filter(l.targets()::contains)
-                    .map(t -> RunDir.JSON.getNodeFactory().textNode(t)).toList());
-        }
-        c.put("dtype", dtype != null ? dtype.toLowerCase(Locale.ROOT) : full ? "f32" : "bf16");
+        adapter.putConfig(c);
+        c.put("dtype", dtype != null ? dtype.toLowerCase(Locale.ROOT) : adapter.full ? "f32" : "bf16");
         c.put("lr", lr);
         c.putArray("betas").add(betas.get(0)).add(betas.get(1));
         c.put("eps", eps);

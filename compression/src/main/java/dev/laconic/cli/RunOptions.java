@@ -2,25 +2,16 @@ package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.training.LoraConfig;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
-/** What the training commands (train-sft, compress tldr, compress rl) share about their options. */
+/** What the training commands (train-sft, compress tldr, compress rl) share about resuming a run. */
 final class RunOptions {
     private RunOptions() {}
-
-    /** --lora-rank R --lora-alpha A (default 2R, PEFT's common choice) --lora-targets q,k,v,o,gate,up,down (or q_proj, ...). */
-    static LoraConfig lora(int rank, Float alpha, List<String> targets) {
-        Set<String> t = new LinkedHashSet<>();
-        for (String s : targets) t.add(s.trim().toLowerCase(Locale.ROOT).replaceFirst("_proj$", ""));
-        return new LoraConfig(rank, alpha != null ? alpha : 2f * rank, t);
-    }
 
     /**
      * A resumed run must be the same run: every option outside {@code resumable} (config.json keys) as stored;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
-import dev.laconic.training.LoraConfig;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.Schedule;
 import dev.laconic.training.SftData;
@@ -14,6 +13,7 @@ import dev.laconic.transformer.Model;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -36,11 +36,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "training examples, JSONL") Path data;
     @Option(names = "--out", required = true, description = "run directory") Path out;
 
-    @Option(names = "--full", description = "full fine-tuning (F32 master weights) instead of LoRA") boolean full;
-    @Option(names = "--lora-rank", defaultValue = "16", description = "LoRA rank (default: ${DEFAULT-VALUE})") int loraRank;
-    @Option(names = "--lora-alpha", description = "LoRA alpha (default: 2 × rank)") Float loraAlpha;
-    @Option(names = "--lora-targets", defaultValue = "q,k,v,o,gate,up,down", split = ",",
-            description = "projections to adapt (default: ${DEFAULT-VALUE})") List<String> loraTargets;
+    @Mixin AdapterOptions adapter;
     @Option(names = "--dtype", description = "base weights in memory: bf16 or f32 (default: f32 with --full, bf16 for LoRA)") String dtype;
 
     @Option(names = "--lr", required = true, description = "peak learning rate") double lr;
@@ -92,9 +88,9 @@ public final class TrainSftCommand implements Callable<Integer> {
             err.printf("data: %d examples (%d skipped as longer than %d tokens, %d without a loss token, %d truncated)%n",
                     d.examples().size(), d.skippedTooLong(), len, d.skippedNoLoss(), d.truncated());
 
-            TrainableModel tm = full ? TrainableModel.full(m) : TrainableModel.lora(m, RunOptions.lora(loraRank, loraAlpha, loraTargets), seed);
+            TrainableModel tm = adapter.trainable(m, seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
-            err.printf("%s: %,d trainable parameters in %d tensors%n", full ? "full fine-tuning" : "LoRA", n, tm.parameters().size());
+            err.printf("%s: %,d trainable parameters in %d tensors%n", adapter.label(), n, tm.parameters().size());
 
             SftTrainer.Options o = new SftTrainer.Options(new Schedule(Schedule.Kind.parse(schedule), lr, warmupSteps, steps),
                     new AdamW.Hyper(betas.get(0), betas.get(1), eps, weightDecay), clip, batch, gradAccum, microBatchTokens,
@@ -109,7 +105,7 @@ public final class TrainSftCommand implements Callable<Integer> {
             } finally {
                 progress.finish();
             }
-            if (r.completed()) System.out.println("done: " + steps + " steps; " + (full ? "model" : "PEFT adapter") + " in " + run.finalDir());
+            if (r.completed()) System.out.println("done: " + steps + " steps; " + (adapter.full ? "model" : "PEFT adapter") + " in " + run.finalDir());
             else System.out.println("stopped after step " + r.step() + " of " + steps + "; continue with --resume");
         }
         return 0;
@@ -117,24 +113,14 @@ public final class TrainSftCommand implements Callable<Integer> {
 
     /** The run's options as stored in config.json (key = option name without dashes, '-' → '_'). */
     ObjectNode config() {
-        if (full && spec != null)
-            for (String o : List.of("--lora-rank", "--lora-alpha", "--lora-targets"))
-                if (spec.commandLine().getParseResult().hasMatchedOption(o)) throw new IllegalArgumentException(o + " is a LoRA option; --full trains every weight");
         if (betas.size() != 2) throw new IllegalArgumentException("--betas takes two numbers: B1,B2");
         if (!template.equalsIgnoreCase("r1") && !template.equalsIgnoreCase("none"))
             throw new IllegalArgumentException("--template must be r1 or none, not " + template);
         ObjectNode c = RunDir.JSON.createObjectNode();
         c.put("model", model.toAbsolutePath().normalize().toString());
         c.put("data", data.toAbsolutePath().normalize().toString());
-        c.put("mode", full ? "full" : "lora");
-        if (!full) {
-            LoraConfig l = RunOptions.lora(loraRank, loraAlpha, loraTargets);
-            c.put("lora_rank", l.rank());
-            c.put("lora_alpha", l.alpha());
-            c.putArray("lora_targets").addAll(LoraConfig.TARGETS.stream().filter(l.targets()::contains)
-                    .map(t -> RunDir.JSON.getNodeFactory().textNode(t)).toList());
-        }
-        c.put("dtype", dtype != null ? dtype.toLowerCase(Locale.ROOT) : full ? "f32" : "bf16");
+        adapter.putConfig(c);
+        c.put("dtype", dtype != null ? dtype.toLowerCase(Locale.ROOT) : adapter.full ? "f32" : "bf16");
         c.put("lr", lr);
         c.putArray("betas").add(betas.get(0)).add(betas.get(1));
         c.put("eps", eps);
