@@ -1,9 +1,7 @@
 package dev.laconic.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.laconic.compression.demo.DemoReport;
-import dev.laconic.compression.eval.Summary;
 import dev.laconic.compression.gym.ShippedModels;
 import dev.laconic.training.RunDir;
 import picocli.CommandLine;
@@ -90,7 +88,7 @@ public final class DemoCommand implements Callable<Integer> {
         List<DemoReport.Row> rows = new ArrayList<>();
         rows.add(eval(DemoReport.LONG, longModel, test, -1));
         rows.add(eval("short-model", shortModel, test, -1));
-        Summary longDev = evalSummary("dev-long-reasoner", longModel, dev), shortDev = evalSummary("dev-short-model", shortModel, dev);
+        DemoReport.Row longDev = eval("dev-long-reasoner", longModel, dev, -1), shortDev = eval("dev-short-model", shortModel, dev, -1);
         String refLong = ref(longDev), refShort = ref(shortDev);
 
         // 4 TL;DR
@@ -164,35 +162,19 @@ public final class DemoCommand implements Callable<Integer> {
                 "--style", "system1", "--seed", seed, "--minutes", quick ? 0.2 : 3);
     }
 
-    /** Evaluates a model on the test set (resumable: the eval command continues its samples.jsonl). */
-    private DemoReport.Row eval(String name, Path model, Path test, int thinkBudget) throws Exception {
+    /** Evaluates a model on a problem set (resumable: the eval command continues its samples.jsonl). */
+    private DemoReport.Row eval(String name, Path model, Path data, int thinkBudget) throws Exception {
         Path run = dir.resolve("eval").resolve(name);
-        List<Object> a = new ArrayList<>(List.of("--model", model, "--data", test, "--format", "gym", "--out", run, "--n", 1,
+        List<Object> a = new ArrayList<>(List.of("--model", model, "--data", data, "--format", "gym", "--out", run, "--n", 1,
                 "--temperature", TEMPERATURE, "--top-p", 1, "--max-tokens", plan.maxTokens(), "--seed", seed, "--dtype", "f32"));
         if (thinkBudget >= 0) { a.add("--think-budget"); a.add(thinkBudget); }
         stage("eval " + name, run.resolve("summary.json"), new EvalCommand(), a.toArray());
-        return DemoReport.Row.of(name, readSummary(run), run);
-    }
-
-    private Summary evalSummary(String name, Path model, Path data) throws Exception {
-        Path run = dir.resolve("eval").resolve(name);
-        stage("eval " + name, run.resolve("summary.json"), new EvalCommand(), "--model", model, "--data", data, "--format", "gym",
-                "--out", run, "--n", 1, "--temperature", TEMPERATURE, "--top-p", 1, "--max-tokens", plan.maxTokens(), "--seed", seed,
-                "--dtype", "f32");
-        return readSummary(run);
+        return DemoReport.Row.read(name, run);
     }
 
     /** "TOK,ACC" for --ref-short / --ref-long. */
-    static String ref(Summary s) {
-        return String.format(Locale.ROOT, "%.4f,%.4f", s.all().meanTokens(), s.all().accuracy());
-    }
-
-    static Summary readSummary(Path run) throws IOException {
-        JsonNode j = RunDir.JSON.readTree(run.resolve("summary.json").toFile());
-        return new Summary(new Summary.Metrics(null, j.path("problems").asInt(), j.path("samples").asInt(), j.path("n").asInt(),
-                j.path("accuracy").asDouble(), j.path("pass@1").asDouble(), j.path("pass@n").asDouble(), j.path("maj@n").asDouble(),
-                j.path("mean_completion_tokens").asDouble(), j.path("mean_tokens_correct").asDouble(Double.NaN),
-                j.path("truncated_rate").asDouble()), List.of());
+    static String ref(DemoReport.Row r) {
+        return String.format(Locale.ROOT, "%.4f,%.4f", r.meanTokens(), r.accuracy());
     }
 
     /** Mean reasoning tokens (before </think>) over the samples of an evaluation run. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.compression.eval.Summary;
 import dev.laconic.compression.plot.Chart;
 
 import java.io.IOException;
@@ -41,8 +40,11 @@ public final class DemoReport {
      * @param meanTokens mean completion tokens (EOS included)
      */
     public record Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir) {
-        public static Row of(String name, Summary s, Path runDir) {
-            return new Row(name, s.all().accuracy(), s.all().meanTokens(), s.all().truncatedRate(), runDir.toString());
+        /** The overall row of an evaluation run's summary.json. */
+        public static Row read(String name, Path runDir) throws IOException {
+            JsonNode j = JSON.readTree(runDir.resolve("summary.json").toFile());
+            return new Row(name, j.path("accuracy").asDouble(), j.path("mean_completion_tokens").asDouble(),
+                    j.path("truncated_rate").asDouble(), runDir.toString());
         }
     }
 

@@ -37,7 +37,7 @@ public final class ShippedModels {
      */
     public static Path extract(String name, Path dir) throws IOException {
         if (!available(name)) throw new IllegalStateException("no shipped gym model named " + name + " in this build (expected " + ROOT + name + ")");
-        if (Files.isRegularFile(dir.resolve("model.safetensors")) && FILES.stream().allMatch(f -> Files.isRegularFile(dir.resolve(f))))
+        if (FILES.stream().allMatch(f -> Files.isRegularFile(dir.resolve(f))))
             return dir;
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
