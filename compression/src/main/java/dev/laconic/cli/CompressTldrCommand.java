@@ -92,11 +92,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in --out from its newest checkpoint") boolean resume;
     @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume)") Long stopAfter;
 
-    @Option(names = "--threads", description = "worker threads (default: all cores; a resumed run reproduces the straight run exactly at the same count)")
-    void threads(int n) {
-        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
-        System.setProperty("laconic.threads", Integer.toString(n));
-    }
+    @Mixin ThreadsOption threads;
 
     /** Options a resumed run may change; every other one must match config.json. */
     static final Set<String> RESUMABLE = Set.of("keep_checkpoints", "eval_batch");

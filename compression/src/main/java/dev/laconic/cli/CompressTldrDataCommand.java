@@ -52,11 +52,7 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
     @Option(names = "--limit", description = "use only the first M problems (after --difficulty)") Integer limit;
     @Option(names = "--difficulty", split = ",", description = "keep only problems of these difficulties (e.g. 3,4 for the gym's hard levels)") List<String> difficulty;
 
-    @Option(names = "--threads", description = "worker threads (default: all cores)")
-    void threads(int n) {
-        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
-        System.setProperty("laconic.threads", Integer.toString(n));
-    }
+    @Mixin ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {

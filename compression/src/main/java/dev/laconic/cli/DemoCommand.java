@@ -6,6 +6,7 @@ import dev.laconic.compression.gym.ShippedModels;
 import dev.laconic.training.RunDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -42,11 +43,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "data, sampling and training seed (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--alphas", defaultValue = "0.2,0.4", split = ",", description = "RL length-penalty strengths (default: ${DEFAULT-VALUE})") List<String> alphas;
     @Option(names = "--pretrain", description = "pretrain the gym models here instead of using the shipped ones (slow: see README)") boolean pretrain;
-    @Option(names = "--threads", description = "worker threads (default: all cores)")
-    void threads(int n) {
-        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
-        System.setProperty("laconic.threads", Integer.toString(n));
-    }
+    @Mixin ThreadsOption threads;
 
     /** Sizes of one demo run. */
     record Plan(int testPerLevel, int devPerLevel, int train, int s2Problems, int k, int tldrSteps, int tldrEvalEvery,

@@ -11,6 +11,7 @@ import dev.laconic.training.SftTrainer;
 import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.Model;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -30,11 +31,7 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--merge", description = "LoRA: fold the adapter into the base weights and write a model directory") boolean merge;
     @Option(names = "--save-dtype", defaultValue = "bf16", description = "model directory weights: bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
 
-    @Option(names = "--threads", description = "worker threads (default: all cores)")
-    void threads(int n) {
-        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
-        System.setProperty("laconic.threads", Integer.toString(n));
-    }
+    @Mixin ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {

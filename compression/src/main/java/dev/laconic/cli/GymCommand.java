@@ -8,6 +8,7 @@ import dev.laconic.compression.gym.Problem;
 import dev.laconic.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -79,11 +80,7 @@ public final class GymCommand implements Runnable {
         @Option(names = "--skip-examples", defaultValue = "0", description = "skip this many examples of the training stream first (a second phase continues the first's stream: steps × batch)") long skipExamples;
         @Option(names = "--save-dtype", defaultValue = "f32", description = "model.safetensors dtype: f32 or bf16 (default: ${DEFAULT-VALUE})") String saveDtype;
 
-        @Option(names = "--threads", description = "worker threads (default: all cores; exact reruns need the same count)")
-        void threads(int n) {
-            if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
-            System.setProperty("laconic.threads", Integer.toString(n));
-        }
+        @Mixin ThreadsOption threads;
 
         @Override
         public Integer call() throws Exception {

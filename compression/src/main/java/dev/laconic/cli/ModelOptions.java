@@ -3,6 +3,7 @@ package dev.laconic.cli;
 import dev.laconic.kernels.Backends;
 import dev.laconic.tensor.DType;
 import dev.laconic.transformer.Model;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -16,11 +17,7 @@ public final class ModelOptions {
     @Option(names = "--dtype", defaultValue = "bf16", description = "weights kept in memory as bf16 (zero-copy for BF16 files) or f32 (default: ${DEFAULT-VALUE})")
     String dtype;
 
-    @Option(names = "--threads", description = "worker threads (default: all cores)")
-    void threads(int n) {
-        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
-        System.setProperty("laconic.threads", Integer.toString(n));   // read when the pool starts
-    }
+    @Mixin ThreadsOption threads;
 
     @Option(names = "--backend", paramLabel = "cpu|tornado",
             description = "kernels: cpu (Vector API) or tornado (TornadoVM, a GPU; needs TORNADOVM_HOME, see kernels/tornado/README.md); "

@@ -61,11 +61,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in --out from its newest checkpoint") boolean resume;
     @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume)") Long stopAfter;
 
-    @Option(names = "--threads", description = "worker threads (default: all cores; a resumed run reproduces its losses exactly at the same count)")
-    void threads(int n) {
-        if (n < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
-        System.setProperty("laconic.threads", Integer.toString(n));
-    }
+    @Mixin ThreadsOption threads;
 
     /** Options that a resumed run may change; every other option must match the run's config.json. */
     static final Set<String> RESUMABLE = Set.of("steps", "save_every", "keep_checkpoints");
