@@ -1,6 +1,6 @@
 package dev.laconic.cli;
 
-import dev.laconic.kernels.Backends;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import dev.laconic.transformer.Model;
 import picocli.CommandLine.Mixin;
@@ -20,7 +20,7 @@ public final class ModelOptions {
     @Mixin ThreadsOption threads;
 
     @Option(names = "--backend", paramLabel = "cpu|tornado",
-            description = "kernels: cpu (Vector API) or tornado (TornadoVM, a GPU; needs TORNADOVM_HOME, see kernels/tornado/README.md); "
+            description = "kernels: cpu (Vector API) or tornado (TornadoVM, a GPU; needs TORNADOVM_HOME, see tornado/README.md); "
                     + "default: the laconic.backend system property, else cpu")
     String backend;
 
@@ -30,6 +30,6 @@ public final class ModelOptions {
             case "f32" -> DType.F32;
             default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, not " + dtype);
         };
-        return Model.load(model, d, Backends.ops(backend));
+        return Model.load(model, d, Backend.named(backend));
     }
 }

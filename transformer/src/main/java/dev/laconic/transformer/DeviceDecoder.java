@@ -2,7 +2,7 @@ package dev.laconic.transformer;
 
 /**
  * Whole decode steps run on an accelerator that keeps the weights and one sequence's KV cache in its
- * own memory (the TornadoVM backend, kernels/tornado). An {@link dev.laconic.tensor.Ops} that can do
+ * own memory (the TornadoVM backend, tornado). An {@link dev.laconic.tensor.Ops} that can do
  * this also implements {@link Source}; {@link Transformer#nextLogits} then sends every token through
  * the device when the weights never change (a model opened by {@link Model#load}) and no adapters
  * are attached. Everything else (score, training, LoRA) keeps going through the Ops, op by op.

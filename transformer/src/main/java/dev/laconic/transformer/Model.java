@@ -1,5 +1,6 @@
 package dev.laconic.transformer;
 
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Tensor;
@@ -34,7 +35,20 @@ public final class Model implements AutoCloseable {
         this.tokenizer = tokenizer;
     }
 
+    /**
+     * Opens {@code dir} with {@code backend}'s ops; a backend that can run whole decode steps on its
+     * device ({@link DeviceDecoder.Source}) gets them, since these weights never change in place.
+     */
+    public static Model load(Path dir, DType dtype, Backend backend) throws IOException {
+        return load(dir, dtype, backend.ops(), backend.extension(DeviceDecoder.Source.class).orElse(null));
+    }
+
+    /** Opens {@code dir} with plain {@code ops} (no device decoder). */
     public static Model load(Path dir, DType dtype, Ops ops) throws IOException {
+        return load(dir, dtype, ops, null);
+    }
+
+    private static Model load(Path dir, DType dtype, Ops ops, DeviceDecoder.Source device) throws IOException {
         if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("--dtype must be f32 or bf16, not " + dtype);
         if (!Files.isDirectory(dir)) throw new IOException(dir + ": not a model directory");
         ModelConfig cfg = ModelConfig.load(dir);
@@ -42,8 +56,7 @@ public final class Model implements AutoCloseable {
         Checkpoint ck = Checkpoint.open(dir);
         try {
             Weights w = weights(ck, cfg, dtype);
-            Transformer t = new Transformer(cfg, w, ops);
-            t.fixWeights();                      // nothing trains these in place (TrainableModel copies or adapts them)
+            Transformer t = new Transformer(cfg, w, ops, device);   // nothing trains these in place (TrainableModel copies or adapts them)
             return new Model(dir, cfg, ck, t, tok);
         } catch (RuntimeException e) {
             ck.close();                         // all or nothing: no half-loaded model stays mapped

@@ -35,15 +35,25 @@ public final class Transformer {
     private final Ops ops;
     private final float[] invFreq;  // [D/2]
     private Adapter.Layer[] adapters;  // per layer, or null: plain projections
-    private boolean fixedWeights;      // Model.load: the weights never change, so a device may keep its own copy
-    private DeviceDecoder decoder;     // created on the first nextLogits when ops offers one (see DeviceDecoder)
+    private final DeviceDecoder.Source device; // whole-step decoding on a device (Model.load with such a backend), or null
+    private DeviceDecoder decoder;     // created on the first nextLogits when a device is given (see DeviceDecoder)
 
     private static final Adapter.Layer NONE = new Adapter.Layer(null, null, null, null, null, null, null);
 
     public Transformer(ModelConfig cfg, Weights weights, Ops ops) {
+        this(cfg, weights, ops, null);
+    }
+
+    /**
+     * With a {@code device} (a backend's {@link DeviceDecoder.Source}), {@link #nextLogits} runs whole
+     * decode steps there while no adapters are on: only for weights that never change in place
+     * ({@link Model#load}); a trainable copy is built without one.
+     */
+    public Transformer(ModelConfig cfg, Weights weights, Ops ops, DeviceDecoder.Source device) {
         this.cfg = cfg;
         this.w = weights;
         this.ops = ops;
+        this.device = device;
         this.invFreq = cfg.invFreq();
     }
 
@@ -148,13 +158,10 @@ public final class Transformer {
         return logits(last);
     }
 
-    /** Marks the weights as never changing (Model.load): only then may a device backend keep a copy of them. */
-    void fixWeights() { fixedWeights = true; }
-
-    /** The device decoder, when ops offers one, the weights are fixed and no adapters are on; else null. */
+    /** The device decoder, when one was given and no adapters are on; else null. */
     private DeviceDecoder deviceDecoder() {
-        if (!fixedWeights || adapters != null || !(ops instanceof DeviceDecoder.Source source)) return null;
-        if (decoder == null) decoder = source.decoder(cfg, w);
+        if (device == null || adapters != null) return null;
+        if (decoder == null) decoder = device.decoder(cfg, w);
         return decoder;
     }
 

@@ -3,7 +3,7 @@ package dev.laconic.bench.decode;
 import dev.laconic.bench.GemmCase;
 import dev.laconic.bench.MachineLimits;
 import dev.laconic.bench.Timing;
-import dev.laconic.kernels.Backends;
+import dev.laconic.tensor.Backend;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
@@ -115,7 +115,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         if (s.positionsNeeded() > cfg.maxPositions())
             throw new IllegalArgumentException(s.positionsNeeded() + " positions needed, the model supports " + cfg.maxPositions());
 
-        Ops modelOps = Backends.ops(backend);      // first: a missing backend is reported before any measuring
+        Backend modelBackend = Backend.named(backend);    // first: a missing backend is reported before any measuring
         // 1. the bounds, before any weight is in memory
         Ops ops = new VectorOps();
         int nThreads = Parallel.threads();
@@ -149,7 +149,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             List<DecodeRuns.Result> results;
             String engine;
             long peak, heapPeakCommitted, heapPeakUsed;
-            try (Model m = Model.load(dir, keep, modelOps)) {
+            try (Model m = Model.load(dir, keep, modelBackend)) {
                 cost = ModelCost.of(cfg, m.transformer().weights());
                 log.printf(Locale.ROOT, "bench decode: weights %.2f GB mapped; RSS %.3f GB%n", cost.weightBytes() / 1e9, rssBefore / 1e9);
                 Engine.Laconic ours = new Engine.Laconic(m.transformer());
