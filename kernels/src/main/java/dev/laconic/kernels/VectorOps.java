@@ -4,6 +4,8 @@ import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.ReferenceOps;
 import dev.laconic.tensor.Tensor;
 
+import java.util.List;
+
 /**
  * The fast CPU implementation of {@link Ops} on the Vector API (AVX2/AVX-512 through
  * {@code jdk.incubator.vector}), multi-threaded through {@link dev.laconic.tensor.Parallel}.
@@ -26,4 +28,7 @@ public final class VectorOps implements Ops {
     @Override public void embeddingBackward(int[] ids, Tensor dout, Tensor dtable) { Embeddings.scatterAdd(ids, dout, dtable); }
     @Override public void tokenLogProbs(Tensor logits, int[] targets, Tensor logp, Tensor lse) { LogSoftmax.tokenLogProbs(logits, targets, logp, lse); }
     @Override public void tokenLogProbsBackward(Tensor logits, int[] targets, Tensor lse, Tensor dlogp, Tensor dlogits) { LogSoftmax.tokenLogProbsBackward(logits, targets, lse, dlogp, dlogits); }
+    @Override public double sumOfSquares(List<Tensor> xs) { return Optimizer.sumOfSquares(xs); }
+    @Override public void scale(Tensor x, double factor) { Optimizer.scale(x, factor); }
+    @Override public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, long step) { Optimizer.adamw(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step); }
 }

@@ -139,27 +139,28 @@ public interface Ops {
         }
     }
 
+    // ---- optimizer: gradient-norm clipping and AdamW on the parameter tensors -------------------
+    // (in place; here so that the backend holding the parameters also holds their optimizer state)
+
     /**
-     * Weighted token cross-entropy, the SFT loss: L = −Σ_t weight[t]·logp[t] / Σ_t weight[t]
-     * (weight 0 masks prompt tokens). Returns L; when dh/dwOut are given, also their gradients.
+     * Σ x² over every element of every tensor, accumulated in double: the squared global gradient
+     * norm that clipping needs. The summation order depends only on the tensors, never on the thread count.
      */
-    default double crossEntropy(Tensor h, Tensor wOut, int[] targets, float[] weight, Tensor dh, Tensor dwOut) {
-        int tTotal = h.dim(0);
-        if (weight.length != tTotal)
-            throw new IllegalArgumentException("crossEntropy: " + weight.length + " weights for h " + h);
-        double wsum = 0;
-        for (int t = 0; t < tTotal; t++) wsum += weight[t];
-        if (wsum <= 0) throw new IllegalArgumentException("cross-entropy weights sum to " + wsum);
-        Tensor logp = Tensor.zeros(DType.F32, tTotal);
-        Tensor dlogp = null;
-        if (dh != null || dwOut != null) {
-            float[] g = new float[tTotal];
-            for (int t = 0; t < tTotal; t++) g[t] = (float) (-weight[t] / wsum);
-            dlogp = Tensor.of(g, tTotal);
-        }
-        lmHeadLogProbs(h, wOut, targets, logp, dlogp, dh, dwOut);
-        double loss = 0;
-        for (int t = 0; t < tTotal; t++) loss -= weight[t] * logp.getFloat(t);
-        return loss / wsum;
-    }
+    double sumOfSquares(java.util.List<Tensor> xs);
+
+    /** x ← x·factor in place (F32), each element computed in double and rounded once: the clipping step. */
+    void scale(Tensor x, double factor);
+
+    /**
+     * One AdamW update (torch.optim.AdamW) of param from grad, in place on param, m and v (all F32,
+     * one shape); k = step ≥ 1 counts the updates including this one:
+     * <pre>
+     *   m ← β1·m + (1−β1)·g ;  v ← β2·v + (1−β2)·g²             (rounded to F32, then used as stored)
+     *   p ← p·(1 − lr·wd) − (lr / (1 − β1^k)) · m / (sqrt(v) / sqrt(1 − β2^k) + eps)
+     * </pre>
+     * Each element is computed in double and rounded once: no result depends on how the elements are
+     * split between threads.
+     */
+    void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+               double weightDecay, long step);
 }

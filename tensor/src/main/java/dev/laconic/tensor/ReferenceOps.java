@@ -2,6 +2,7 @@ package dev.laconic.tensor;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -426,6 +427,43 @@ public final class ReferenceOps implements Ops {
                 double p = Math.exp(logits[i * vocab + v] - lse[i]);
                 dlogits[i * vocab + v] = dlogp[i] * ((v == targets[i] ? 1 : 0) - p);
             }
+    }
+
+    // ---- optimizer ------------------------------------------------------------------------------
+
+    @Override
+    public double sumOfSquares(List<Tensor> xs) {
+        double s = 0;
+        for (Tensor x : xs) {
+            size(x, x.numel(), "x");
+            for (long i = 0; i < x.numel(); i++) s += (double) x.getFloat(i) * x.getFloat(i);
+        }
+        return s;
+    }
+
+    @Override
+    public void scale(Tensor x, double factor) {
+        check(x, x.numel(), "x");
+        for (long i = 0; i < x.numel(); i++) x.setFloat(i, (float) (x.getFloat(i) * factor));
+    }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps,
+                      double weightDecay, long step) {
+        long n = param.numel();
+        check(param, n, "param");
+        check(grad, n, "grad");
+        check(m, n, "m");
+        check(v, n, "v");
+        if (step < 1) throw new IllegalArgumentException("AdamW step " + step + " < 1");
+        double decay = 1 - lr * weightDecay, stepSize = lr / (1 - Math.pow(beta1, step)), bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+        for (long j = 0; j < n; j++) {
+            double g = grad.getFloat(j);
+            float mj = (float) (beta1 * m.getFloat(j) + (1 - beta1) * g), vj = (float) (beta2 * v.getFloat(j) + (1 - beta2) * g * g);
+            m.setFloat(j, mj);
+            v.setFloat(j, vj);
+            param.setFloat(j, (float) (param.getFloat(j) * decay - stepSize * mj / (Math.sqrt(vj) / bc2Sqrt + eps)));
+        }
     }
 
     // ---- helpers --------------------------------------------------------------------------------

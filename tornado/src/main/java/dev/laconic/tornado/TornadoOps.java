@@ -9,6 +9,8 @@ import dev.laconic.transformer.ModelConfig;
 import dev.laconic.transformer.Weights;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 
+import java.util.List;
+
 /**
  * The TornadoVM backend ({@code --backend tornado}), chosen only through {@link TornadoBackend}.
  *
@@ -124,4 +126,7 @@ public final class TornadoOps implements Ops, DeviceDecoder.Source {
     @Override public void embeddingBackward(int[] ids, Tensor dout, Tensor dtable) { cpu.embeddingBackward(ids, dout, dtable); }
     @Override public void tokenLogProbs(Tensor logits, int[] targets, Tensor logp, Tensor lse) { cpu.tokenLogProbs(logits, targets, logp, lse); }
     @Override public void tokenLogProbsBackward(Tensor logits, int[] targets, Tensor lse, Tensor dlogp, Tensor dlogits) { cpu.tokenLogProbsBackward(logits, targets, lse, dlogp, dlogits); }
+    @Override public double sumOfSquares(List<Tensor> xs) { return cpu.sumOfSquares(xs); }
+    @Override public void scale(Tensor x, double factor) { cpu.scale(x, factor); }
+    @Override public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, double lr, double beta1, double beta2, double eps, double weightDecay, long step) { cpu.adamw(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step); }
 }
