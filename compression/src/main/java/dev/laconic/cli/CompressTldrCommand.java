@@ -16,6 +16,7 @@ import dev.laconic.compression.tldr.TldrTrainer;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
+import dev.laconic.training.OptimizerStep;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.Schedule;
 import dev.laconic.training.SftData;
@@ -148,7 +149,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
             EvalCommand.Console console = new EvalCommand.Console(err);
             TldrTrainer.Listener listener = new TldrTrainer.Listener() {
                 @Override
-                public void step(SftTrainer.StepMetrics sm, int s1, int s2) {
+                public void step(OptimizerStep.Update sm, int s1, int s2) {
                     progress.accept(sm);
                 }
 

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
+import dev.laconic.training.Checkpoints;
 import dev.laconic.training.Export;
 import dev.laconic.training.LoraConfig;
 import dev.laconic.training.RunDir;
-import dev.laconic.training.SftTrainer;
 import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.Model;
 import picocli.CommandLine.Command;
@@ -53,7 +53,7 @@ public final class ExportCommand implements Callable<Integer> {
         boolean lora = c.path("mode").asText().equals("lora");
         try (Model m = Model.load(base, TrainSftCommand.parseDtype(c.path("dtype").asText("f32"), "dtype in config.json"), new VectorOps())) {
             TrainableModel tm = lora ? TrainableModel.lora(m, loraConfig(c), c.path("seed").asLong()) : TrainableModel.full(m);
-            SftTrainer.loadCheckpoint(tm, run.checkpoint(s));
+            Checkpoints.loadTrainable(tm, run.checkpoint(s));
             if (lora && !merge) {
                 Export.adapter(tm, base.toString(), out);
                 System.out.println("wrote PEFT adapter of step " + s + " to " + out);

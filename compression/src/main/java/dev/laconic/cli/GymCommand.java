@@ -5,6 +5,7 @@ import dev.laconic.compression.gym.GymFormat;
 import dev.laconic.compression.gym.GymModel;
 import dev.laconic.compression.gym.GymPretrain;
 import dev.laconic.compression.gym.Problem;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -95,7 +96,7 @@ public final class GymCommand implements Runnable {
             GymPretrain.Options o = new GymPretrain.Options(GymFormat.Style.parse(style), seed, dataSeed, steps, minutes,
                     new GymModel.Size(hidden, layers, heads, kvHeads, intermediate, maxPositions), batch, lr, minLr, warmup,
                     weightDecay, clip, w, evalPerLevel, evalMaxTokens, evalTemperatures, evalEvery, Math.max(1, logEvery), dt, init, skipExamples);
-            GymPretrain.run(o, out, System.out);
+            GymPretrain.run(o, Backend.named(null).ops(), out, System.out);
             return 0;
         }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
+import dev.laconic.training.OptimizerStep;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.Schedule;
 import dev.laconic.training.SftData;
@@ -148,7 +149,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     }
 
     /** A progress bar on a terminal (not under CI); otherwise one plain line per step. Both on stderr. */
-    static final class Progress implements Consumer<SftTrainer.StepMetrics> {
+    static final class Progress implements Consumer<OptimizerStep.Update> {
         private final int steps;
         private final PrintStream err;
         private final boolean bar = System.console() != null && System.getenv("CI") == null;
@@ -162,7 +163,7 @@ public final class TrainSftCommand implements Callable<Integer> {
         }
 
         @Override
-        public void accept(SftTrainer.StepMetrics m) {
+        public void accept(OptimizerStep.Update m) {
             if (first < 0) first = m.step() - 1;
             tokens += m.tokens();
             double s = (System.nanoTime() - t0) / 1e9, tps = tokens / Math.max(s, 1e-9);

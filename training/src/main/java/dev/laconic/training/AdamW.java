@@ -1,7 +1,7 @@
 package dev.laconic.training;
 
 import dev.laconic.tensor.DType;
-import dev.laconic.tensor.Parallel;
+import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -19,14 +19,13 @@ import java.util.Map;
  *   m ← β1·m + (1−β1)·g ;  v ← β2·v + (1−β2)·g²
  *   p ← p − (lr / (1 − β1^k)) · m / (sqrt(v) / sqrt(1 − β2^k) + eps)
  * </pre>
- * m and v are F32 tensors shaped like their parameter (zero at k = 0, as PyTorch's lazy state);
- * each element's update is computed in double and rounded once to F32, so the result does not
- * depend on how the elements are split between threads.
+ * m and v are F32 tensors shaped like their parameter (zero at k = 0, as PyTorch's lazy state).
+ * The arithmetic is the backend's ({@link Ops#adamw}, {@link Ops#sumOfSquares}, {@link Ops#scale}), so
+ * the backend that holds the parameters can hold this state too; each element's update is computed
+ * in double and rounded once to F32, so the result does not depend on how the elements are split
+ * between threads.
  */
 public final class AdamW {
-    /** Elements per parallel chunk: fixed, so chunked reductions sum in the same order at any thread count. */
-    private static final int CHUNK = 1 << 14;
-
     public record Hyper(double beta1, double beta2, double eps, double weightDecay) {
         public Hyper {
             if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
@@ -37,94 +36,55 @@ public final class AdamW {
     }
 
     private final List<Param> params;
+    private final List<Tensor> grads;
     private final Hyper hyper;
+    private final Ops ops;
     private final Tensor[] m, v;   // per parameter, its shape, F32
     private long step;
 
-    public AdamW(List<Param> params, Hyper hyper) {
+    public AdamW(List<Param> params, Hyper hyper, Ops ops) {
         this.params = List.copyOf(params);
+        this.grads = this.params.stream().map(Param::grad).toList();
         this.hyper = hyper;
+        this.ops = ops;
         this.m = new Tensor[params.size()];
         this.v = new Tensor[params.size()];
         for (int i = 0; i < m.length; i++) {
             Param p = this.params.get(i);
-            if (p.value().floatArray() == null || p.grad().floatArray() == null)
-                throw new IllegalArgumentException(p.name() + ": AdamW needs F32 heap tensors");
+            if (p.value().dtype() != DType.F32 || p.grad().dtype() != DType.F32)
+                throw new IllegalArgumentException(p.name() + ": AdamW needs F32 parameters and gradients");
             m[i] = Tensor.zeros(DType.F32, p.value().shape());
             v[i] = Tensor.zeros(DType.F32, p.value().shape());
         }
     }
 
-    public List<Param> params() { return params; }
-    public Hyper hyper() { return hyper; }
     /** Optimizer steps taken so far (PyTorch's {@code state["step"]}). */
     public long step() { return step; }
 
     /** One update of every parameter from its {@code grad} with learning rate {@code lr}. */
     public void step(double lr) {
         step++;
-        double b1 = hyper.beta1, b2 = hyper.beta2, eps = hyper.eps;
-        double decay = 1 - lr * hyper.weightDecay;
-        double stepSize = lr / (1 - Math.pow(b1, step));
-        double bc2Sqrt = Math.sqrt(1 - Math.pow(b2, step));
         for (int i = 0; i < params.size(); i++) {
             Param p = params.get(i);
-            float[] pa = p.value().floatArray(), ga = p.grad().floatArray(), ma = m[i].floatArray(), va = v[i].floatArray();
-            int po = p.value().floatOffset(), go = p.grad().floatOffset();
-            Parallel.forChunks((int) p.value().numel(), CHUNK, (from, to) -> {
-                for (int j = from; j < to; j++) {
-                    double g = ga[go + j];
-                    // m, v are used as stored (rounded to F32), as PyTorch uses its F32 state
-                    float mj = ma[j] = (float) (b1 * ma[j] + (1 - b1) * g);
-                    float vj = va[j] = (float) (b2 * va[j] + (1 - b2) * g * g);
-                    double denom = Math.sqrt(vj) / bc2Sqrt + eps;
-                    pa[po + j] = (float) (pa[po + j] * decay - stepSize * mj / denom);
-                }
-            });
+            ops.adamw(p.value(), p.grad(), m[i], v[i], lr, hyper.beta1, hyper.beta2, hyper.eps, hyper.weightDecay, step);
         }
     }
 
-    /** Sets every gradient to zero (before the first micro-batch of a step). */
-    public static void zeroGrad(List<Param> params) {
-        for (Param p : params) p.grad().fill(0);
-    }
-
-    /** ‖g‖₂ over all parameters together, summed in double in a fixed order. */
-    public static double gradNorm(List<Param> params) {
-        double total = 0;
-        for (Param p : params) {
-            float[] ga = p.grad().floatArray();
-            int go = p.grad().floatOffset(), n = (int) p.grad().numel();
-            int chunks = (n + CHUNK - 1) / CHUNK;
-            double[] partial = new double[chunks];
-            Parallel.forChunks(chunks, 1, (from, to) -> {
-                for (int c = from; c < to; c++) {
-                    double s = 0;
-                    for (int j = c * CHUNK, end = Math.min(n, j + CHUNK); j < end; j++) s += (double) ga[go + j] * ga[go + j];
-                    partial[c] = s;
-                }
-            });
-            for (double s : partial) total += s;
-        }
-        return Math.sqrt(total);
+    /** ‖g‖₂ over all parameters together (summed in double in an order fixed by the shapes). */
+    public double gradNorm() {
+        return Math.sqrt(ops.sumOfSquares(grads));
     }
 
     /**
      * torch.nn.utils.clip_grad_norm_(params, maxNorm): g ← g · min(1, maxNorm / (‖g‖₂ + 1e-6)).
      * Returns ‖g‖₂ before clipping (what the metrics report). maxNorm ≤ 0 means no clipping.
      */
-    public static double clipGradNorm(List<Param> params, double maxNorm) {
-        double norm = gradNorm(params);
+    public double clipGradNorm(double maxNorm) {
+        double norm = gradNorm();
         if (maxNorm <= 0 || !Double.isFinite(norm)) return norm;
         double coef = Math.min(1.0, maxNorm / (norm + 1e-6));
         if (coef == 1.0) return norm;
-        for (Param p : params) {
-            float[] ga = p.grad().floatArray();
-            int go = p.grad().floatOffset();
-            Parallel.forChunks((int) p.grad().numel(), CHUNK, (from, to) -> {
-                for (int j = from; j < to; j++) ga[go + j] = (float) (ga[go + j] * coef);
-            });
-        }
+        for (Tensor g : grads) ops.scale(g, coef);
         return norm;
     }
 

@@ -75,6 +75,24 @@ public final class Batches {
         return perm;
     }
 
+    /** One micro-batch of a step: its sequences and their share of the step's loss. */
+    public record MicroBatch(List<int[]> ids, TokenObjective objective) {}
+
+    /**
+     * The SFT loss of one step's examples, as the micro-batches of {@link #microBatches}: each one's token
+     * cross-entropy over the loss positions of the whole step, so their losses and gradients add up to
+     * the step's mean −log p whatever the split.
+     */
+    public static List<MicroBatch> sft(List<Example> step, int groups, int tokenBudget) {
+        double positions = 0;
+        for (Example e : step) positions += e.lossPositions();
+        List<MicroBatch> out = new ArrayList<>();
+        for (List<Example> micro : microBatches(step, groups, tokenBudget))
+            out.add(new MicroBatch(micro.stream().map(Example::ids).toList(),
+                    TokenObjective.crossEntropy(micro.stream().map(Example::weights).toArray(float[][]::new), positions)));
+        return out;
+    }
+
     /**
      * Splits a step's examples into micro-batches: {@code groups} groups of consecutive examples
      * (sizes differ by at most one), each cut further so that no micro-batch holds more than

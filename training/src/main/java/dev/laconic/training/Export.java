@@ -41,6 +41,12 @@ public final class Export {
 
     private Export() {}
 
+    /** A run's result: the model as an HF directory (full fine-tuning), else the adapter as a PEFT directory. */
+    public static void result(TrainableModel m, Path baseDir, Path out, DType dtype) throws IOException {
+        if (m.loraConfig() == null) model(m, baseDir, out, dtype);
+        else adapter(m, baseDir.toAbsolutePath().normalize().toString(), out);
+    }
+
     /** The (merged) model as a Hugging Face directory, weights in {@code dtype} (BF16 or F32). */
     public static void model(TrainableModel m, Path baseDir, Path out, DType dtype) throws IOException {
         if (dtype != DType.BF16 && dtype != DType.F32) throw new IllegalArgumentException("--save-dtype must be bf16 or f32, not " + dtype);

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
@@ -129,16 +130,12 @@ public final class RunDir {
     /** What a checkpoint holds besides tensors. */
     public record State(long step, long optimizerStep, long dataCursor, long dataSeed, long dataEpoch) {}
 
-    /** Writes checkpoint {@code state.step()} atomically; {@code keep} > 0 then deletes all but the newest {@code keep}. */
-    public Path saveCheckpoint(State state, Map<String, Tensor> params, Map<String, Tensor> optimizer, int keep) throws IOException {
-        return saveCheckpoint(state, params, optimizer, keep, null);
-    }
-
     /**
-     * {@link #saveCheckpoint(State, Map, Map, int)} with a trainer's own state ({@code extra}, e.g. the TL;DR
-     * mixture weights and domain cursors) stored under "extra" in state.json, read back by {@link #readExtra}.
+     * Writes checkpoint {@code state.step()} atomically, with a trainer's own state ({@code extra}, e.g. the
+     * TL;DR mixture weights and domain cursors; may be null) stored under "extra" in state.json, read back
+     * by {@link #readExtra}.
      */
-    public Path saveCheckpoint(State state, Map<String, Tensor> params, Map<String, Tensor> optimizer, int keep, JsonNode extra) throws IOException {
+    public Path saveCheckpoint(State state, Map<String, Tensor> params, Map<String, Tensor> optimizer, JsonNode extra) throws IOException {
         Path target = checkpoint(state.step());
         publish(target, tmp -> {
             SafetensorsWriter.write(tmp.resolve(PARAMS), params, Map.of("format", "pt"));
@@ -151,11 +148,15 @@ public final class RunDir {
             if (extra != null) s.set("extra", extra);
             writeAtomically(tmp.resolve(STATE), JSON.writeValueAsBytes(s));
         });
-        if (keep > 0) {
-            List<Long> steps = checkpointSteps();
-            for (int i = 0; i < steps.size() - keep; i++) deleteTree(checkpoint(steps.get(i)));
-        }
         return target;
+    }
+
+    /** Deletes every checkpoint but the newest {@code keep} (0: keeps all) and the {@code pinned} steps. */
+    public void prune(int keep, Set<Long> pinned) throws IOException {
+        if (keep == 0) return;
+        List<Long> steps = checkpointSteps();
+        for (int i = 0; i < steps.size() - keep; i++)
+            if (!pinned.contains(steps.get(i))) deleteTree(checkpoint(steps.get(i)));
     }
 
     public State readState(Path checkpoint) throws IOException {

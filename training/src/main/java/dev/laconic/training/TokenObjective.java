@@ -1,9 +1,9 @@
 package dev.laconic.training;
 
 /**
- * The one objective shape both trainers use: per-token log-probabilities of given sequences in,
- * the loss and dLoss/dlogp out. SFT uses {@link #crossEntropy}; the RL trainer supplies its PPO
- * policy loss through the same interface.
+ * The one objective shape every trainer uses: per-token log-probabilities of given sequences in,
+ * the loss and dLoss/dlogp out. SFT, TL;DR, gym pretraining and the train bench use
+ * {@link #crossEntropy}; the RL trainer supplies its PPO policy loss through the same interface.
  */
 @FunctionalInterface
 public interface TokenObjective {
@@ -17,24 +17,32 @@ public interface TokenObjective {
 
     /**
      * Weighted token cross-entropy over a batch: L = −Σ_b Σ_t w[b][t]·logp[b][t] / Σ_b Σ_t w[b][t],
-     * so a step's loss is the mean −log p over all its masked positions (the SFT loss).
+     * so the loss is the mean −log p over all its masked positions (the SFT loss).
      *
      * @param weights per sequence, one weight per predicted token (0 masks prompt tokens)
      */
     static TokenObjective crossEntropy(float[][] weights) {
         double total = 0;
         for (float[] w : weights) for (float x : w) total += x;
-        if (!(total > 0)) throw new IllegalArgumentException("no position has a positive loss weight");
-        double norm = total;
+        return crossEntropy(weights, total);
+    }
+
+    /**
+     * The same with the normaliser given: L = −Σ_b Σ_t w[b][t]·logp[b][t] / positions. A micro-batch
+     * passes the positions of its whole optimizer step, so that the micro-batches' losses and
+     * gradients add up to the step's mean −log p.
+     */
+    static TokenObjective crossEntropy(float[][] weights, double positions) {
+        if (!(positions > 0)) throw new IllegalArgumentException("no position has a positive loss weight");
         return (seq, logp, dlogp) -> {
             float[] w = weights[seq];
             if (w.length != logp.length) throw new IllegalArgumentException("sequence " + seq + ": " + w.length + " weights for " + logp.length + " positions");
             double loss = 0;
             for (int t = 0; t < logp.length; t++) {
                 loss -= w[t] * (double) logp[t];
-                dlogp[t] = (float) (-w[t] / norm);
+                dlogp[t] = (float) (-w[t] / positions);
             }
-            return loss / norm;
+            return loss / positions;
         };
     }
 }

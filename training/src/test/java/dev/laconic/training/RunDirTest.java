@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -45,7 +46,7 @@ class RunDirTest {
         RunDir run = fresh(dir);
         Map<String, Tensor> params = Map.of("w", Tensor.of(new float[]{1, 2, 3}, 3));
         Map<String, Tensor> opt = Map.of("exp_avg.w", Tensor.of(new float[]{4, 5, 6}, 3));
-        Path c2 = run.saveCheckpoint(new RunDir.State(2, 2, 4, 9, 1), params, opt, 0);
+        Path c2 = run.saveCheckpoint(new RunDir.State(2, 2, 4, 9, 1), params, opt, null);
         assertEquals(run.checkpoint(2), c2);
         // a run killed while writing step 4: only its temp directory exists, half written
         Path torn = run.checkpoints().resolve(".tmp-step-000004-dead");
@@ -61,10 +62,17 @@ class RunDirTest {
         }
         run.cleanTemp();
         assertFalse(Files.exists(torn));
-        // keep = 2 drops the oldest
-        run.saveCheckpoint(new RunDir.State(4, 4, 8, 9, 2), params, opt, 2);
-        run.saveCheckpoint(new RunDir.State(6, 6, 12, 9, 3), params, opt, 2);
+        // keep = 2 drops the oldest, unless it is pinned
+        run.saveCheckpoint(new RunDir.State(4, 4, 8, 9, 2), params, opt, null);
+        run.prune(2, Set.of());
+        run.saveCheckpoint(new RunDir.State(6, 6, 12, 9, 3), params, opt, null);
+        run.prune(2, Set.of());
         assertEquals(List.of(4L, 6L), run.checkpointSteps());
+        run.saveCheckpoint(new RunDir.State(8, 8, 16, 9, 4), params, opt, null);
+        run.prune(2, Set.of(4L));
+        assertEquals(List.of(4L, 6L, 8L), run.checkpointSteps());
+        run.prune(0, Set.of());
+        assertEquals(List.of(4L, 6L, 8L), run.checkpointSteps(), "keep = 0 keeps all");
     }
 
     @Test

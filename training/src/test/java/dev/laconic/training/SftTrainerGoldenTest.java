@@ -41,17 +41,17 @@ class SftTrainerGoldenTest {
                 1.0, batch, 1, 1 << 20, false, 0, 0, 0, Long.MAX_VALUE, base, DType.F32);
     }
 
-    static List<SftTrainer.StepMetrics> train(TrainableModel m, SftTrainer.Options o, Path dir) throws IOException {
+    static List<OptimizerStep.Update> train(TrainableModel m, SftTrainer.Options o, Path dir) throws IOException {
         RunDir run = new RunDir(dir.resolve("run"));
         run.create(RunDir.JSON.createObjectNode());
-        List<SftTrainer.StepMetrics> steps = new java.util.ArrayList<>();
+        List<OptimizerStep.Update> steps = new java.util.ArrayList<>();
         SftTrainer.Result r = SftTrainer.run(m, data(), o, run, false, steps::add);
         assertTrue(r.completed());
         assertEquals(10, Files.readAllLines(run.metrics()).size());
         return steps;
     }
 
-    static void assertCurve(JsonNode curve, List<SftTrainer.StepMetrics> steps, String what) {
+    static void assertCurve(JsonNode curve, List<OptimizerStep.Update> steps, String what) {
         for (int k = 0; k < 10; k++) {
             double want = curve.path("losses").get(k).asDouble(), got = steps.get(k).loss();
             assertEquals(want, got, 2e-5 * want, what + " step " + (k + 1) + " loss");

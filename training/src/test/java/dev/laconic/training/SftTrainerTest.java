@@ -88,8 +88,8 @@ class SftTrainerTest {
             RunDir run = new RunDir(dir.resolve("run"));
             TrainableModel m = TrainableModel.full(model);
             run.create(RunDir.JSON.createObjectNode());
-            List<SftTrainer.StepMetrics> seen = new ArrayList<>();
-            SftTrainer.Diverged e = assertThrows(SftTrainer.Diverged.class,
+            List<OptimizerStep.Update> seen = new ArrayList<>();
+            Diverged e = assertThrows(Diverged.class,
                     () -> SftTrainer.run(m, SftTrainerGoldenTest.data(), s.options(5), run, false, seen::add));
             assertTrue(e.getMessage().startsWith("step 2: loss "), e.getMessage());
             assertTrue(e.getMessage().contains("last checkpoint is step 1"), e.getMessage());

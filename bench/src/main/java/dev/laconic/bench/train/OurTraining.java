@@ -6,6 +6,7 @@ import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.LoraConfig;
+import dev.laconic.training.OptimizerStep;
 import dev.laconic.training.TokenObjective;
 import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.ModelConfig;
@@ -21,9 +22,9 @@ import java.util.SplittableRandom;
 
 /**
  * Our side of a row: random weights with the config's shapes, then warm-up and timed training steps,
- * each exactly what a trainer step does:
+ * each the trainers' {@link OptimizerStep}:
  * <pre>
- *   grads ← 0;  loss ← forwardBackward(batch of random ids, mean −log p of every next token);  AdamW step
+ *   g ← 0;  loss ← backward(batch of random ids, mean −log p of every next token);  update: ‖g‖ (no clipping), AdamW
  * </pre>
  * (the ids are drawn before the clock starts, as the PyTorch peer draws its own). The peak resident
  * memory is VmHWM from just before the weights are created: weights, trainable state, optimizer state,
@@ -69,7 +70,7 @@ final class OurTraining {
         Transformer base = new Transformer(cfg, RandomWeights.create(cfg, s.seed(), dtype), ops);
         TrainableModel model = lora == null ? TrainableModel.full(base) : TrainableModel.lora(base, lora, s.seed());
         base = null;   // full fine-tuning trains a copy: the base's tensors may go
-        AdamW opt = new AdamW(model.parameters(), new AdamW.Hyper(0.9, 0.999, 1e-8, 0.0));
+        OptimizerStep opt = new OptimizerStep(model, new AdamW.Hyper(0.9, 0.999, 1e-8, 0.0), 0);
         long trainable = 0;
         for (var p : model.parameters()) trainable += p.value().numel();
         log.printf(Locale.ROOT, "bench train: ours %s: %.1f M trainable parameters, built in %.1f s; RSS %.2f GB%n",
@@ -77,13 +78,13 @@ final class OurTraining {
 
         SplittableRandom rng = new SplittableRandom(s.seed() ^ 0x5DEECE66DL);
         for (int i = 0; i < s.warmupSteps(); i++) {
-            double sec = step(model, opt, ids(rng, s.batch(), s.warmupSeq(), cfg.vocab()), s.lr())[0];
+            double sec = step(opt, ids(rng, s.batch(), s.warmupSeq(), cfg.vocab()), s.lr())[0];
             log.printf(Locale.ROOT, "bench train: ours %s warm-up step %d (T=%d): %.2f s%n", what, i + 1, s.warmupSeq(), sec);
         }
         double[] seconds = new double[s.steps()];
         double loss = Double.NaN;
         for (int i = 0; i < s.steps(); i++) {
-            double[] r = step(model, opt, ids(rng, s.batch(), s.seq(), cfg.vocab()), s.lr());
+            double[] r = step(opt, ids(rng, s.batch(), s.seq(), cfg.vocab()), s.lr());
             seconds[i] = r[0];
             loss = r[1];
             log.printf(Locale.ROOT, "bench train: ours %s step %d: %.2f s (%.1f tokens/s, loss %.3f)%n",
@@ -121,7 +122,7 @@ final class OurTraining {
     }
 
     /** One optimizer step; returns {seconds, loss}. */
-    private static double[] step(TrainableModel model, AdamW opt, List<int[]> seqs, double lr) {
+    private static double[] step(OptimizerStep opt, List<int[]> seqs, double lr) {
         float[][] w = new float[seqs.size()][];
         for (int b = 0; b < w.length; b++) {
             w[b] = new float[seqs.get(b).length - 1];
@@ -129,9 +130,9 @@ final class OurTraining {
         }
         TokenObjective meanNll = TokenObjective.crossEntropy(w);
         long t0 = System.nanoTime();
-        model.zeroGrad();
-        double loss = model.forwardBackward(seqs, meanNll);
-        opt.step(lr);
+        opt.zeroGrad();
+        opt.backward(seqs, meanNll);
+        double loss = opt.update(lr).loss();
         return new double[]{(System.nanoTime() - t0) * 1e-9, loss};
     }
 

@@ -311,8 +311,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
 
     private List<String> notes() {
         return List.of(
-                "tokens/s = tokens of the timed steps / their time; a step = zero grads, forward, backward, AdamW (torch: the same, "
-                        + "loss = model(ids, labels=ids)); ids random, drawn outside the clock",
+                "tokens/s = tokens of the timed steps / their time; a step = zero grads, forward, backward, gradient norm (no clipping), "
+                        + "AdamW (torch: the same without the norm, loss = model(ids, labels=ids)); ids random, drawn outside the clock",
                 "gflops = model FLOPs (6*params*tokens for full, 4*params*tokens for a frozen LoRA base, + attention) per second; "
                         + "peak = gflops / FMA peak",
                 "bound = tokens/s / (our GEMM rate on the step's products / executed FLOPs per token); executed FLOPs add our "

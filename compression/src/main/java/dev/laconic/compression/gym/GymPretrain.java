@@ -2,11 +2,12 @@ package dev.laconic.compression.gym;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.laconic.compression.gym.GymFormat.Style;
-import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Parallel;
 import dev.laconic.training.AdamW;
+import dev.laconic.training.Diverged;
+import dev.laconic.training.OptimizerStep;
 import dev.laconic.training.TokenObjective;
 import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.Model;
@@ -36,7 +37,8 @@ import java.util.Set;
  *   every step: B fresh examples, one per row (an example is never split from its prompt, rows
  *               are never packed: each row starts with BOS and the R1 prompt, as at evaluation)
  *               loss = mean −log p over the response tokens and EOS of the batch
- *               ‖g‖ clipped to C;  AdamW(β = 0.9, 0.95), lr: linear warm-up, cosine to lr·minLr
+ *               one {@link OptimizerStep}: ‖g‖ clipped to C, stop on NaN/Inf, AdamW(β = 0.9, 0.95),
+ *               lr: linear warm-up, cosine to lr·minLr
  *   at the end: MODEL_DIR/{config.json, generation_config.json, model.safetensors, tokenizer.json,
  *               tokenizer_config.json, gym_pretrain.json}; a dev evaluation (greedy, and sampled)
  * </pre>
@@ -78,7 +80,8 @@ public final class GymPretrain {
     public record Result(int steps, long trainTokens, double trainSeconds, double lastLoss, long parameters,
                          Map<String, List<GymEval.Row>> evals) {}
 
-    public static Result run(Options o, Path out, PrintStream log) throws IOException {
+    /** Trains on {@code ops} (the caller's backend) and writes MODEL_DIR = {@code out}. */
+    public static Result run(Options o, Ops ops, Path out, PrintStream log) throws IOException {
         long t0 = System.nanoTime();
         Files.createDirectories(out);
         // the files first: the tokenizer is then read back exactly as any consumer of MODEL_DIR reads it
@@ -86,20 +89,8 @@ public final class GymPretrain {
         Tokenizer tok = Tokenizer.load(out);
         ModelConfig cfg = GymModel.config(o.size(), tok);
         GymModel.writeConfigs(out, cfg, o.saveDtype());
-        Ops ops = new VectorOps();
-        TrainableModel model;
-        if (o.init() == null) {
-            model = TrainableModel.full(new Transformer(cfg, GymModel.init(cfg, o.seed()), ops));
-        } else {
-            // a second phase: start from a model this command wrote (same size and tokenizer), fresh optimizer and schedule
-            try (Model start = Model.load(o.init(), DType.F32, ops)) {
-                if (start.config().hidden() != cfg.hidden() || start.config().layers() != cfg.layers() || start.config().vocab() != cfg.vocab())
-                    throw new IllegalArgumentException(o.init() + ": not a gym model of the size asked for (hidden " + start.config().hidden()
-                            + ", layers " + start.config().layers() + ", vocab " + start.config().vocab() + ")");
-                model = TrainableModel.full(start.transformer());   // copies the weights into F32 master tensors
-            }
-        }
-        AdamW opt = new AdamW(model.parameters(), new AdamW.Hyper(0.9, 0.95, 1e-8, o.weightDecay()));
+        TrainableModel model = initial(o, cfg, ops);
+        OptimizerStep opt = new OptimizerStep(model, new AdamW.Hyper(0.9, 0.95, 1e-8, o.weightDecay()), o.clip());
         Set<Problem> held = GymData.heldOut(o.dataSeed());
         GymData.TrainStream stream = new GymData.TrainStream(o.dataSeed(), held, o.style(), o.levelWeights());
         for (long i = 0; i < o.skipExamples(); i++) stream.next();   // continue a stream where an earlier phase stopped
@@ -110,30 +101,23 @@ public final class GymPretrain {
         int total = o.steps() > 0 ? o.steps() : Integer.MAX_VALUE;
         int calibration = o.steps() > 0 ? 0 : Math.max(1, Math.min(MAX_CALIBRATION_STEPS, o.warmup()));
         long tokens = 0;
-        double loss = Double.NaN, trainSeconds = 0;
+        double loss = Double.NaN;
         long tTrain = System.nanoTime(), tCal = 0;
         int step = 0;
-        Map<String, List<GymEval.Row>> evals = new LinkedHashMap<>();
         while (step < total) {
-            List<int[]> ids = new ArrayList<>(o.batch());
-            List<float[]> weights = new ArrayList<>(o.batch());
-            for (int b = 0; b < o.batch(); b++) {
-                GymData.Example e = stream.next();
-                GymFormat.Row row = GymFormat.row(tok, GymFormat.userMessage(e.problem()), e.response());
-                if (row.ids().length > cfg.maxPositions())
-                    throw new IllegalStateException("an example of " + row.ids().length + " tokens exceeds the context " + cfg.maxPositions());
-                ids.add(row.ids());
-                weights.add(row.weights());
-                tokens += row.ids().length;
+            List<GymFormat.Row> batch = batch(stream, tok, o.batch(), cfg.maxPositions());
+            opt.zeroGrad();
+            opt.backward(batch.stream().map(GymFormat.Row::ids).toList(),
+                    TokenObjective.crossEntropy(batch.stream().map(GymFormat.Row::weights).toArray(float[][]::new)));
+            OptimizerStep.Update u;
+            try {
+                u = opt.update(lr(o, step, total));
+            } catch (Diverged e) {
+                throw e.explained("", ". Try a lower --lr.");
             }
-            model.zeroGrad();
-            loss = model.forwardBackward(ids, TokenObjective.crossEntropy(weights.toArray(new float[0][])));
-            double norm = AdamW.clipGradNorm(model.parameters(), o.clip());
-            if (!Double.isFinite(loss) || !Double.isFinite(norm))
-                throw new IllegalStateException("step " + (step + 1) + ": loss " + loss + ", gradient norm " + norm + "; try a lower --lr");
-            double lr = lr(o, step, total);
-            opt.step(lr);
             step++;
+            tokens += u.tokens();
+            loss = u.loss();
             if (step == 2) tCal = System.nanoTime();       // the first steps include JIT compilation
             if (step == calibration) {
                 double budget = o.minutes() * 60 - (System.nanoTime() - t0) / 1e9;
@@ -145,7 +129,7 @@ public final class GymPretrain {
             double elapsed = (System.nanoTime() - tTrain) / 1e9;
             if (step % o.logEvery() == 0 || step == total)
                 log.printf(Locale.ROOT, "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %,.0f tok/s  %.0fs%n",
-                        step, total, loss, lr, norm, tokens / elapsed, elapsed);
+                        step, total, loss, u.lr(), u.gradNorm(), tokens / elapsed, elapsed);
             if (o.evalEvery() > 0 && step % o.evalEvery() == 0 && step < total) {
                 long te = System.nanoTime();
                 // MODEL_DIR always holds the latest evaluated weights: an interrupted run leaves a usable model
@@ -157,11 +141,12 @@ public final class GymPretrain {
                 tTrain += System.nanoTime() - te;               // evaluation time is not training time
             }
         }
-        trainSeconds = (System.nanoTime() - tTrain) / 1e9;
+        double trainSeconds = (System.nanoTime() - tTrain) / 1e9;
         GymModel.writeHf(out, cfg, model.exportWeights(true), o.saveDtype());
         log.printf(Locale.ROOT, "trained %d steps, %,d tokens in %.0f s (%,.0f tok/s); final loss %.4f; wrote %s%n",
                 step, tokens, trainSeconds, tokens / trainSeconds, loss, out);
 
+        Map<String, List<GymEval.Row>> evals = new LinkedHashMap<>();
         if (!dev.isEmpty()) {
             for (float temp : o.evalTemperatures()) {
                 GenerationConfig gc = new GenerationConfig(o.evalMaxTokens(), temp == 0 ? Sampler.greedy() : new Sampler(temp, 1, 0),
@@ -177,6 +162,30 @@ public final class GymPretrain {
         Result result = new Result(step, tokens, trainSeconds, loss, cfg.parameterCount(), evals);
         writeSummary(out, o, result);
         return result;
+    }
+
+    /** F32 master weights, all trained: GymModel.init(seed), or (a second phase) a model this command wrote, of the same size. */
+    static TrainableModel initial(Options o, ModelConfig cfg, Ops ops) throws IOException {
+        if (o.init() == null) return TrainableModel.full(new Transformer(cfg, GymModel.init(cfg, o.seed()), ops));
+        try (Model start = Model.load(o.init(), DType.F32, ops)) {
+            if (start.config().hidden() != cfg.hidden() || start.config().layers() != cfg.layers() || start.config().vocab() != cfg.vocab())
+                throw new IllegalArgumentException(o.init() + ": not a gym model of the size asked for (hidden " + start.config().hidden()
+                        + ", layers " + start.config().layers() + ", vocab " + start.config().vocab() + ")");
+            return TrainableModel.full(start.transformer());   // copies the weights into F32 master tensors
+        }
+    }
+
+    /** The next {@code batch} examples of the stream, one row each (never packed, never split from its prompt). */
+    static List<GymFormat.Row> batch(GymData.TrainStream stream, Tokenizer tok, int batch, int maxPositions) {
+        List<GymFormat.Row> rows = new ArrayList<>(batch);
+        for (int b = 0; b < batch; b++) {
+            GymData.Example e = stream.next();
+            GymFormat.Row row = GymFormat.row(tok, GymFormat.userMessage(e.problem()), e.response());
+            if (row.ids().length > maxPositions)
+                throw new IllegalStateException("an example of " + row.ids().length + " tokens exceeds the context " + maxPositions);
+            rows.add(row);
+        }
+        return rows;
     }
 
     /** Linear warm-up to lr over {@code warmup} steps, then cosine from lr down to lr·minLrFraction at the last step. */

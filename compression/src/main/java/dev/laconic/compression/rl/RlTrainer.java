@@ -6,14 +6,13 @@ import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.Summary;
 import dev.laconic.tensor.DType;
-import dev.laconic.tensor.Tensor;
-import dev.laconic.tensor.safetensors.Checkpoint;
 import dev.laconic.training.AdamW;
+import dev.laconic.training.Checkpoints;
+import dev.laconic.training.Diverged;
 import dev.laconic.training.Export;
-import dev.laconic.training.Param;
+import dev.laconic.training.OptimizerStep;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.Schedule;
-import dev.laconic.training.SftTrainer;
 import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.Transformer;
 import dev.laconic.transformer.tokenizer.Tokenizer;
@@ -23,10 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -42,12 +38,12 @@ import java.util.SplittableRandom;
  *               exactly on the first minibatch; the sampler's log-probs include the temperature)
  *   logp_ref  ← the same with the starting model: LoRA → adapters off; full → the frozen loaded weights
  *   A         ← {@link Rewards}: reward, RLOO, k1 shaping, returns (γ = 1), whitening over the batch
- *   for each epoch, for each minibatch: grads ← 0; Σ micro forwardBackward({@link PolicyLoss});
- *               clip ‖g‖; stop on NaN/Inf; AdamW with lr = warm-up then constant
+ *   for each epoch, for each minibatch, one {@link OptimizerStep}: g ← 0; backward({@link PolicyLoss})
+ *               per micro-batch; clip ‖g‖, stop on NaN/Inf, AdamW with lr = warm-up then constant
  *   metrics.jsonl line; eval.jsonl line every --eval-every rollouts; checkpoint; curves.png
  * </pre>
- * Everything random is a function of (seed, rollout), and a checkpoint holds weights and AdamW
- * state, so a resumed run computes exactly what the uninterrupted one would (same thread count).
+ * Everything random is a function of (seed, rollout), and a checkpoint ({@link Checkpoints}) holds weights
+ * and AdamW state, so a resumed run computes exactly what the uninterrupted one would (same thread count).
  */
 public final class RlTrainer {
     public static final String EVAL_LOG = "eval.jsonl", CURVES = "curves.png", MERGED = "final-merged";
@@ -117,11 +113,6 @@ public final class RlTrainer {
     /** @param completed all rollouts done and RUN_DIR/final written; {@code step} = rollouts done so far */
     public record Result(long startStep, long step, boolean completed, RolloutMetrics last) {}
 
-    /** The loss or the gradient went NaN/Inf: nothing was updated or saved for that step. */
-    public static final class Diverged extends IllegalStateException {
-        Diverged(String message) { super(message); }
-    }
-
     /**
      * @param reference the starting model for full fine-tuning (the loaded weights, which {@link TrainableModel#full}
      *                  copied); null with LoRA, whose reference is the same weights with the adapters off
@@ -133,9 +124,10 @@ public final class RlTrainer {
         if (reference == null && tm.loraConfig() == null)
             throw new IllegalArgumentException("full fine-tuning needs the starting model as the KL reference");
         Listener events = listener != null ? listener : new Listener() {};
-        AdamW opt = new AdamW(tm.parameters(), o.hyper());
+        OptimizerStep opt = new OptimizerStep(tm, o.hyper(), o.clip());
+        Checkpoints checkpoints = new Checkpoints(run, opt, o.seed(), o.keep());
         Schedule schedule = new Schedule(Schedule.Kind.WARMUP, o.lr(), o.warmupSteps(), Math.max(1, o.rollouts() * o.stepsPerRollout()));
-        long start = resume ? restore(tm, opt, o, run) : 0;
+        long start = resume ? restore(checkpoints, run) : 0;
         tm.adaptersEnabled(true);
         if (eval != null && start == 0) evaluate(tm, tok, eval, run, 0, events);
 
@@ -160,17 +152,17 @@ public final class RlTrainer {
             long t2 = System.nanoTime();
 
             // 3. PPO epochs over minibatches
-            Update u = update(tm, opt, schedule, ro, seqs, plan0, sc, adv, o, r);
+            Update u = update(opt, schedule, ro, seqs, plan0, sc, adv, o, r);
             long t3 = System.nanoTime();
 
             step++;
-            m = RolloutMetrics.of(step, opt.step(), u.lr(), RolloutMetrics.samples(ro, adv.rewards()), sc.klSum() / sc.tokens(),
+            m = RolloutMetrics.of(step, opt.done(), u.lr(), RolloutMetrics.samples(ro, adv.rewards()), sc.klSum() / sc.tokens(),
                     sc.klSum() / seqs.length, u.loss(), u.clipFraction(), u.approxKl(), u.gradNorm(), adv.whitening().std());
             run.appendMetrics(Jsonl.line(m.toJson()));
             events.rollout(m, new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9));
             if (eval != null && eval.due(step, o.rollouts())) evaluate(tm, tok, eval, run, step, events);
             boolean last = step == o.rollouts() || step - start == o.stopAfter();
-            if ((o.saveEvery() > 0 && step % o.saveEvery() == 0) || last) save(tm, opt, o, run, step);
+            if ((o.saveEvery() > 0 && step % o.saveEvery() == 0) || last) checkpoints.save(step, step * o.promptsPerRollout(), 0, null);
             RolloutMetrics.drawCurves(run);
         }
         boolean completed = step == o.rollouts();
@@ -239,8 +231,8 @@ public final class RlTrainer {
     /** Means over the rollout's optimizer steps (loss, ‖g‖) and over its trained tokens (clipped share, k1 of π_old vs π_θ). */
     record Update(double loss, double clipFraction, double approxKl, double gradNorm, double lr) {}
 
-    /** The PPO epochs: per minibatch, gradients of the clipped surrogate summed over its micro-batches, clipped, one AdamW step. */
-    static Update update(TrainableModel tm, AdamW opt, Schedule schedule, Rollout ro, int[][] seqs, List<List<List<Integer>>> plan0,
+    /** The PPO epochs: per minibatch, gradients of the clipped surrogate summed over its micro-batches, one optimizer step. */
+    static Update update(OptimizerStep opt, Schedule schedule, Rollout ro, int[][] seqs, List<List<List<Integer>>> plan0,
                          Scores sc, Advantages adv, Options o, int r) {
         double lossSum = 0, gradSum = 0, oldMinusNew = 0, lr = 0;
         long clipped = 0, trained = 0;
@@ -251,8 +243,7 @@ public final class RlTrainer {
                 long stepTokens = 0;
                 for (List<Integer> micro : mb)
                     for (int i : micro) { stepSeqs++; stepTokens += sc.logpOld()[i].length; }
-                tm.zeroGrad();
-                double loss = 0;
+                opt.zeroGrad();
                 for (List<Integer> micro : mb) {
                     List<PolicyLoss.Seq> ps = new ArrayList<>(micro.size());
                     List<int[]> ids = new ArrayList<>(micro.size());
@@ -261,19 +252,20 @@ public final class RlTrainer {
                         ids.add(seqs[i]);
                     }
                     PolicyLoss pl = new PolicyLoss(ps, o.clipEps(), o.aggregation(), stepSeqs, stepTokens);
-                    loss += tm.forwardBackward(ids, pl);
+                    opt.backward(ids, pl);
                     clipped += pl.clippedTokens();
                     trained += pl.tokens();
                     oldMinusNew += pl.oldMinusNew();
                 }
-                double gradNorm = AdamW.clipGradNorm(tm.parameters(), o.clip());
-                if (!Double.isFinite(loss) || !Double.isFinite(gradNorm))
-                    throw new Diverged("rollout " + r + ", optimizer step " + (opt.step() + 1) + ": loss " + loss + ", gradient norm "
-                            + gradNorm + ": stopped before this step's update. Try a lower --lr or --clip.");
-                lr = schedule.lr(opt.step());
-                opt.step(lr);
-                lossSum += loss;
-                gradSum += gradNorm;
+                OptimizerStep.Update up;
+                try {
+                    up = opt.update(schedule.lr(opt.done()));
+                } catch (Diverged d) {
+                    throw d.explained("rollout " + r + ": ", ". Try a lower --lr or --clip.");
+                }
+                lossSum += up.loss();
+                gradSum += up.gradNorm();
+                lr = up.lr();
                 steps++;
             }
         }
@@ -374,29 +366,10 @@ public final class RlTrainer {
         listener.evaluated(step, m);
     }
 
-    static void save(TrainableModel tm, AdamW opt, Options o, RunDir run, long step) throws IOException {
-        Map<String, Tensor> values = new LinkedHashMap<>();
-        for (Param p : tm.parameters()) values.put(p.name(), p.value());
-        run.saveCheckpoint(new RunDir.State(step, opt.step(), step * o.promptsPerRollout(), o.seed(), 0), values, opt.state(), o.keep());
-    }
-
     /** Loads the newest complete checkpoint (if any) into model and optimizer; drops log lines after it; returns its step. */
-    static long restore(TrainableModel tm, AdamW opt, Options o, RunDir run) throws IOException {
-        run.cleanTemp();
-        List<Long> steps = run.checkpointSteps();
-        long step = steps.isEmpty() ? 0 : steps.getLast();
-        if (step > 0) {
-            Path dir = run.checkpoint(step);
-            SftTrainer.loadCheckpoint(tm, dir);
-            RunDir.State s = run.readState(dir);
-            if (s.dataSeed() != o.seed()) throw new IllegalArgumentException(dir + ": seed " + s.dataSeed() + " differs from --seed " + o.seed());
-            try (Checkpoint ck = Checkpoint.open(dir.resolve(RunDir.OPTIMIZER))) {
-                Map<String, Tensor> state = new HashMap<>();
-                for (String name : ck.names()) state.put(name, ck.tensor(name));
-                opt.load(state, s.optimizerStep());
-            }
-        }
-        run.truncateMetrics(step);
+    static long restore(Checkpoints checkpoints, RunDir run) throws IOException {
+        RunDir.State s = checkpoints.restore();
+        long step = s == null ? 0 : s.step();
         // from step 0 the starting model is evaluated again: drop its line too
         if (Files.exists(run.dir().resolve(EVAL_LOG))) RunDir.truncateLines(run.dir().resolve(EVAL_LOG), step == 0 ? -1 : step);
         return step;
@@ -404,7 +377,7 @@ public final class RlTrainer {
 
     /** RUN_DIR/final: the HF model (full fine-tuning), or the PEFT adapter plus the merged HF model in final-merged. */
     static void writeFinal(TrainableModel tm, Options o, RunDir run) throws IOException {
-        SftTrainer.writeFinal(tm, o.base(), run.finalDir(), o.saveDtype());
+        Export.result(tm, o.base(), run.finalDir(), o.saveDtype());
         if (tm.loraConfig() != null) Export.model(tm, o.base(), run.dir().resolve(MERGED), o.saveDtype());
     }
 }

@@ -7,10 +7,12 @@ import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.ProgressListener;
 import dev.laconic.compression.eval.Summary;
-import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
-import dev.laconic.training.AdamW;
+import dev.laconic.training.Batches;
+import dev.laconic.training.Checkpoints;
+import dev.laconic.training.Diverged;
 import dev.laconic.training.Export;
+import dev.laconic.training.OptimizerStep;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.SftData.Example;
 import dev.laconic.training.SftTrainer;
@@ -23,9 +25,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * TL;DR: supervised fine-tuning on a System-1/System-2 mixture whose weights follow the model's dev
@@ -80,7 +80,7 @@ public final class TldrTrainer {
 
     /** What the caller hears about (all optional). */
     public interface Listener {
-        default void step(SftTrainer.StepMetrics m, int system1, int system2) {}
+        default void step(OptimizerStep.Update u, int system1, int system2) {}
 
         default void evaluating(long step) {}
 
@@ -102,59 +102,49 @@ public final class TldrTrainer {
                              References refs, Options o, RunDir run, boolean resume, Listener listener) throws IOException {
         if (listener == null) listener = Listener.NONE;
         SftTrainer.Options t = o.training();
-        AdamW opt = new AdamW(model.parameters(), t.hyper());
+        OptimizerStep opt = new OptimizerStep(model, t.hyper(), t.clip());
+        Checkpoints checkpoints = new Checkpoints(run, opt, t.seed(), t.keep());
         MixtureSampler mix = new MixtureSampler(system1, system2, t.shuffle(), t.seed(), o.bufferSize());
-        long start = 0;
-        if (resume) {
-            RunDir.State s = SftTrainer.restoreLatest(model, opt, run);
-            if (s != null) {
-                if (s.dataSeed() != t.seed())
-                    throw new IllegalArgumentException(run.checkpoint(s.step()) + ": data seed " + s.dataSeed() + " differs from --seed " + t.seed());
-                mix.restore(run.readExtra(run.checkpoint(s.step())));
-                start = s.step();
-            }
-        }
+        RunDir.State resumed = resume ? checkpoints.restore() : null;
+        if (resumed != null) mix.restore(run.readExtra(run.checkpoint(resumed.step())));
+        long start = resumed == null ? 0 : resumed.step(), step = start;
         List<Evaluation> history = new ArrayList<>(Evaluation.read(run.metrics()));
-        long step = start, lastSaved = start;
         while (step < t.steps() && step - start < t.stopAfter()) {
             int[] perDomain = new int[MixtureSampler.DOMAINS];
             List<Example> batch = mix.next(o.examplesPerStep(), perDomain);
-            SftTrainer.StepMetrics m;
+            opt.zeroGrad();
+            for (Batches.MicroBatch mb : Batches.sft(batch, t.gradAccum(), t.microBatchTokens())) opt.backward(mb.ids(), mb.objective());
+            OptimizerStep.Update u;
             try {
-                m = SftTrainer.step(model, opt, batch, t, step);
-            } catch (SftTrainer.Diverged e) {
-                throw new SftTrainer.Diverged(e.getMessage() + "; " + (lastSaved > 0
-                        ? "the last checkpoint is step " + lastSaved + " (" + run.checkpoint(lastSaved) + ")"
-                        : "no checkpoint was written by this run") + ". Try a lower --lr or --clip.");
+                u = opt.update(t.schedule().lr(step));
+            } catch (Diverged e) {
+                throw checkpoints.diverged(e, "Try a lower --lr or --clip.");
             }
             step++;
-            ObjectNode line = (ObjectNode) RunDir.JSON.readTree(m.json());
+            ObjectNode line = (ObjectNode) RunDir.JSON.readTree(u.json());
             line.put("system1", perDomain[0]);
             line.put("system2", perDomain[1]);
             run.appendMetrics(Jsonl.line(line));
-            listener.step(m, perDomain[0], perDomain[1]);
+            listener.step(u, perDomain[0], perDomain[1]);
 
-            boolean evaluate = step % o.evalEvery() == 0 || step == t.steps();
-            if (evaluate) {
+            if (step % o.evalEvery() == 0 || step == t.steps()) {
                 Evaluation e = evaluate(model.transformer(), tok, dev, refs, mix.weights(), step, o, run, listener);
                 history.add(e);
                 run.appendMetrics(Jsonl.line(e.json()));
                 mix.rebuild(new double[]{e.wShort(), e.wLong()}, step);
                 Selection.Choice c = Selection.choose(history, o.evalEvery(), refs.longRef().accuracy(), o.tolerance());
-                save(model, opt, mix, t, run, step, c.evaluation().step());
-                lastSaved = step;
+                save(checkpoints, mix, step, c.evaluation().step());
                 TldrReport.write(run, refs, o, history, c, false);
             } else if (step - start == t.stopAfter()) {
                 Selection.Choice c = Selection.choose(history, o.evalEvery(), refs.longRef().accuracy(), o.tolerance());
-                save(model, opt, mix, t, run, step, c == null ? -1 : c.evaluation().step());
-                lastSaved = step;
+                save(checkpoints, mix, step, c == null ? -1 : c.evaluation().step());
             }
         }
         boolean completed = step == t.steps();
         Selection.Choice choice = null;
         if (completed) {
             choice = Selection.choose(history, o.evalEvery(), refs.longRef().accuracy(), o.tolerance());
-            SftTrainer.loadCheckpoint(model, run.checkpoint(choice.evaluation().step()));
+            Checkpoints.loadTrainable(model, run.checkpoint(choice.evaluation().step()));
             Export.model(model, t.base(), run.finalDir(), t.saveDtype());
             TldrReport.write(run, refs, o, history, choice, true);
         }
@@ -175,16 +165,9 @@ public final class TldrTrainer {
         return e;
     }
 
-    /** Checkpoint with the mixture state; then only the newest {@code keep} (0: all) and the chosen one stay. */
-    static void save(TrainableModel model, AdamW opt, MixtureSampler mix, SftTrainer.Options t, RunDir run, long step,
-                     long chosen) throws IOException {
-        run.saveCheckpoint(new RunDir.State(step, opt.step(), mix.cursor(0) + mix.cursor(1), t.seed(), 0),
-                SftTrainer.values(model), opt.state(), 0, mix.state());
-        if (t.keep() == 0) return;
-        List<Long> steps = run.checkpointSteps();
-        Set<Long> keep = new HashSet<>(steps.subList(Math.max(0, steps.size() - t.keep()), steps.size()));
-        keep.add(chosen);
-        for (long s : steps) if (!keep.contains(s)) RunDir.deleteTree(run.checkpoint(s));
+    /** Checkpoint with the mixture state (w, buffer, domain cursors); the newest {@code keep} and the chosen one stay. */
+    static void save(Checkpoints checkpoints, MixtureSampler mix, long step, long chosen) throws IOException {
+        checkpoints.save(step, mix.cursor(0) + mix.cursor(1), 0, mix.state(), chosen);
     }
 
     // ---- reference points -------------------------------------------------------------------------
@@ -194,7 +177,8 @@ public final class TldrTrainer {
      * measures again), else the given points, and for a missing one a dev evaluation with the run's
      * settings: of {@code shortModel} for (tok_S, acc_S), of {@code start} (the model before training)
      * for (tok_L, acc_L). The measurements' samples go to RUN_DIR/reference/{short,long}/ (an
-     * interrupted measurement resumes); the result is cached in reference.json.
+     * interrupted measurement resumes); the result is cached in reference.json. The short model runs on
+     * {@code start}'s ops, so both points are measured on the backend the caller chose.
      */
     public static References references(RunDir run, References.Point givenShort, Path shortModel, DType shortDtype,
                                         References.Point givenLong, Transformer start, Tokenizer tok, List<Problem> dev,
@@ -206,7 +190,7 @@ public final class TldrTrainer {
         if (shortRef == null) {
             if (shortModel == null) throw new IllegalArgumentException("give the short reference point: --ref-short TOK,ACC or --short-model DIR");
             if (!Files.isDirectory(shortModel)) throw new IllegalArgumentException(shortModel + ": no such model directory (--short-model)");
-            try (Model m = Model.load(shortModel, shortDtype, new VectorOps())) {
+            try (Model m = Model.load(shortModel, shortDtype, start.ops())) {
                 Tokenizer st = m.tokenizer();
                 if (st == null) throw new IllegalArgumentException(shortModel + ": no tokenizer.json");
                 shortRef = measure(m.transformer(), st, dev, s, run.dir().resolve("reference").resolve("short"),
