@@ -29,9 +29,9 @@ import java.util.function.UnaryOperator;
  *       memory map) and get no gradient buffers; only the adapters' A and B are trained. Switching the
  *       adapters off gives the base model, i.e. the RL reference policy, without a second copy.</li>
  * </ul>
- * A training step: {@link #forwardBackward} once per micro-batch (gradients add up), then the
- * optimizer reads {@code Param.grad} and updates {@code Param.value} in place, which is the tensor the
- * transformer computes with, then the trainer zeroes the gradients.
+ * A training step ({@link OptimizerStep}): the gradients zeroed, {@link #forwardBackward} once per
+ * micro-batch (gradients add up), then the optimizer reads {@code Param.grad} and updates
+ * {@code Param.value} in place, which is the tensor the transformer computes with.
  */
 public final class TrainableModel {
     private final ModelConfig cfg;
@@ -122,7 +122,7 @@ public final class TrainableModel {
     /** The LoRA configuration, or null for full fine-tuning. */
     public LoraConfig loraConfig() { return lora; }
 
-    /** Sets every gradient to 0 (the trainer does this after each optimizer step). */
+    /** Sets every gradient to 0 (before each optimizer step's first micro-batch). */
     public void zeroGrad() {
         for (Param p : params) p.grad().fill(0);
     }
