@@ -164,7 +164,10 @@ public final class GymPretrain {
         return result;
     }
 
-    /** F32 master weights, all trained: GymModel.init(seed), or (a second phase) a model this command wrote, of the same size. */
+    /**
+     * F32 master weights, all trained: GymModel.init(seed), or for a second phase a model this command
+     * wrote (same size and tokenizer), which then trains with a fresh optimizer and schedule.
+     */
     static TrainableModel initial(Options o, ModelConfig cfg, Ops ops) throws IOException {
         if (o.init() == null) return TrainableModel.full(new Transformer(cfg, GymModel.init(cfg, o.seed()), ops));
         try (Model start = Model.load(o.init(), DType.F32, ops)) {
