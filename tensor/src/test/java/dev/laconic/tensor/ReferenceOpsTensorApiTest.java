@@ -209,14 +209,14 @@ class ReferenceOpsTensorApiTest {
         float[] weight = new float[LM_T];
         for (int t = 0; t < LM_T; t++) weight[t] = t < 20 ? 0f : 0.5f + (t % 3);   // prompt tokens masked
         Tensor dh = poisoned(LM_T, LM_C), dw = Tensor.zeros(DType.F32, LM_V, LM_C);
-        double loss = ops.crossEntropy(h, w, targets, weight, dh, dw);
+        double loss = CrossEntropy.of(ops, h, w, targets, weight, dh, dw);
         // Expected loss from double math.
         double[] lp = new double[LM_T];
         ReferenceOps.tokenLogProbs(ReferenceOps.matmul(d(h), d(w), null, LM_T, LM_C, LM_V), targets, LM_V, lp, null);
         double num = 0, den = 0;
         for (int t = 0; t < LM_T; t++) { num -= weight[t] * lp[t]; den += weight[t]; }
         assertEquals(num / den, loss, 1e-6 * Math.abs(loss), "cross-entropy loss");
-        DoubleSupplier objective = () -> ops.crossEntropy(h, w, targets, weight, null, null);
+        DoubleSupplier objective = () -> CrossEntropy.of(ops, h, w, targets, weight, null, null);
         // Positions in both chunks, including masked ones (zero gradient) and the last.
         int[] hIdx = {0, 5, 20 * LM_C + 1, 63 * LM_C + 5, 64 * LM_C, 80 * LM_C + 3, LM_T * LM_C - 1};
         assertGradient(gradient(h, hIdx, objective, 1e-2), pick(d(dh), hIdx), 2e-2, 2e-3, "cross-entropy dh (F32)");
@@ -247,7 +247,7 @@ class ReferenceOpsTensorApiTest {
         Arrays.fill(weight, 1f);
         // Through the chunked LM head the position is the sequence's (66), not the chunk's (2).
         assertBadId(() -> ops.lmHeadLogProbs(h, w, targets, poisoned(70), null, null, null), "token id 9 at position 66");
-        assertBadId(() -> ops.crossEntropy(h, w, targets, weight, null, null), "token id 9 at position 66");
+        assertBadId(() -> CrossEntropy.of(ops, h, w, targets, weight, null, null), "token id 9 at position 66");
     }
 
     private static void assertBadId(Executable call, String expected) {
@@ -287,8 +287,8 @@ class ReferenceOpsTensorApiTest {
         assertIae(() -> ops.tokenLogProbs(randn(139, 3, 5), new int[]{0, 1, 2}, poisoned(4), null));
         assertIae(() -> ops.tokenLogProbsBackward(randn(139, 3, 5), new int[]{0, 1, 2}, poisoned(3), randn(140, 3),
                 poisoned(3, 4)));
-        assertIae(() -> ops.crossEntropy(x, w, new int[]{0, 1, 2}, new float[3], null, null));     // weights sum to 0
-        assertIae(() -> ops.crossEntropy(x, w, new int[]{0, 1, 2}, new float[]{1, 1}, null, null)); // weights ≠ T
+        assertIae(() -> CrossEntropy.of(ops, x, w, new int[]{0, 1, 2}, new float[3], null, null));     // weights sum to 0
+        assertIae(() -> CrossEntropy.of(ops, x, w, new int[]{0, 1, 2}, new float[]{1, 1}, null, null)); // weights ≠ T
         assertIae(() -> ops.lmHeadLogProbs(x, w, new int[]{0, 1}, poisoned(3), null, null, null));  // targets ≠ T
     }
 

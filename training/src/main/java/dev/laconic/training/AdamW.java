@@ -84,11 +84,6 @@ public final class AdamW {
         }
     }
 
-    /** Sets every gradient to zero (before the first micro-batch of a step). */
-    public static void zeroGrad(List<Param> params) {
-        for (Param p : params) p.grad().fill(0);
-    }
-
     /** ‖g‖₂ over all parameters together, summed in double in a fixed order. */
     public static double gradNorm(List<Param> params) {
         double total = 0;

@@ -83,12 +83,4 @@ class AdamWTest {
             assertArrayEquals(straight.get(i).value().toFloatArray(), resumed.get(i).value().toFloatArray());
         assertThrows(IllegalArgumentException.class, () -> b.load(Map.of(), 1));
     }
-
-    @Test
-    void zeroGradClearsEveryGradient() {
-        List<Param> ps = params();
-        setGrads(ps, GRADS[0]);
-        AdamW.zeroGrad(ps);
-        assertEquals(0.0, AdamW.gradNorm(ps));
-    }
 }
