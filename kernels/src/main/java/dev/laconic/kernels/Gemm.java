@@ -27,17 +27,20 @@ import java.util.Arrays;
  *   pc loop       KC = 256 deep slices of K: C is loaded and stored once per slice;
  *   ic loop       MC = 1024 rows: the packed A block MC×KC (1 MiB) lives in L2/L3.
  * </pre>
- * With M ≤ MC every element of B is packed exactly once, which matters because the forward's B (wᵀ)
- * is a transpose. Threads split C into disjoint column ranges (row ranges when C is narrow), each
- * running the whole nest with its own packing buffers, so no thread ever writes another's output
- * and none waits on another until the end. (Operands in a confined arena can only be read by the
- * calling thread, which then does all the work.)
+ * Threads share each packed A block (its panels are packed in parallel, into the calling thread's
+ * buffer) and split the jc loop: the block's B columns are cut into chunks of at most NC columns,
+ * narrow enough for about four chunks per thread; where even one-panel chunks are fewer than that,
+ * the A block's rows are split as well. Each task packs its chunk of B into its own buffer and computes its
+ * disjoint tile of C, so no thread ever writes another's output. With M ≤ MC and no row split every
+ * element of B is packed exactly once, which matters because the forward's B (wᵀ) is a transpose.
+ * (Operands in a confined arena can only be read by the calling thread, which then does all the
+ * work.) Blocking sizes: {@code -Dlaconic.gemm.kc}, {@code .nc} (a multiple of NR) and {@code .mc}.
  */
 final class Gemm {
     static final VectorSpecies<Float> F = Pack.F;
     static final int L = Pack.L;
     static final int MR = 8, NR = 2 * L;
-    static final int KC = Integer.getInteger("kc", 256), NC = Integer.getInteger("nc", 16 * NR), MC = Integer.getInteger("mc", 128 * MR);
+    static final int KC = Integer.getInteger("laconic.gemm.kc", 256), NC = Integer.getInteger("laconic.gemm.nc", 16 * NR), MC = Integer.getInteger("laconic.gemm.mc", 128 * MR);
 
     /** Per-thread packing buffers, grown on demand and kept: no allocation on the hot path. */
     private static final class Buffers {
@@ -59,28 +62,6 @@ final class Gemm {
             if (!accumulate) for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             return;
         }
-        if (V2) { gemm2(m, n, k, a, b, c, cOff, ldc, accumulate); return; }
-        int threads = Parallel.threads();
-        int nPanels = (n + NR - 1) / NR, mPanels = (m + MR - 1) / MR;
-        int partsN = Math.min(threads, nPanels);
-        int partsM = Math.min(Math.max(1, threads / partsN), mPanels);
-        int parts = partsN * partsM;
-        Pack.forChunks(b.src().shared, parts, 1, (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int pm = p / partsN, pn = p % partsN;
-                int m0 = split(mPanels, partsM, pm) * MR, m1 = Math.min(m, split(mPanels, partsM, pm + 1) * MR);
-                int n0 = split(nPanels, partsN, pn) * NR, n1 = Math.min(n, split(nPanels, partsN, pn + 1) * NR);
-                part(m0, m1, n0, n1, k, a, b, c, cOff, ldc, accumulate);
-            }
-        });
-    }
-
-    static final boolean PROF = Boolean.getBoolean("prof");
-    static final java.lang.management.ThreadMXBean MX = java.lang.management.ManagementFactory.getThreadMXBean();
-    static long T_A, T_B;
-    static final boolean V2 = !Boolean.getBoolean("gemm1");
-
-    static void gemm2(int m, int n, int k, AOperand a, BOperand b, float[] c, int cOff, int ldc, boolean accumulate) {
         boolean par = b.src().shared && Parallel.threads() > 1;
         int threads = par ? Parallel.threads() : 1;
         Buffers own = BUFFERS.get();
@@ -98,29 +79,25 @@ final class Gemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc), k0 = pc;
                 boolean add = accumulate || pc > 0;
-                long q0 = PROF ? MX.getCurrentThreadCpuTime() : 0;
                 Pack.forChunks(par, mPanels, Math.max(1, mPanels / (2 * threads)), (p0, p1) ->
                         Pack.packA(a, i0 + p0 * MR, Math.min(mc, p1 * MR) - p0 * MR, k0, kc, MR, pa, p0 * kc * MR));
-                if (PROF) T_A += MX.getCurrentThreadCpuTime() - q0;
                 Pack.forChunks(par, nChunks * mSplits, 1, (t0, t1) -> {
                     Buffers buf = BUFFERS.get();
                     if (buf.pb.length < pbSize) buf.pb = new float[pbSize];
                     for (int t = t0; t < t1; t++) {
                         int jc = (t / mSplits) * chunkPanels * NR, nc = Math.min(chunkPanels * NR, n - jc), ms = t % mSplits;
                         int r0 = split(mPanels, mSplits, ms) * MR, r1 = Math.min(mc, split(mPanels, mSplits, ms + 1) * MR);
-                        long q1 = PROF ? MX.getCurrentThreadCpuTime() : 0;
                         Pack.packB(b, k0, kc, jc, nc, NR, buf.pb);
-                        if (PROF) T_B += MX.getCurrentThreadCpuTime() - q1;
-                        macro2(r0, r1, nc, kc, pa, buf.pb, c, cOff + i0 * ldc + jc, ldc, add, buf.tile);
+                        macro(r0, r1, nc, kc, pa, buf.pb, c, cOff + i0 * ldc + jc, ldc, add, buf.tile);
                     }
                 });
             }
         }
     }
 
-    /** Rows [r0, r1) of the packed A block (panel-aligned r0) against the packed B block. */
-    private static void macro2(int r0, int r1, int nc, int kc, float[] pa, float[] pb, float[] c, int cOff, int ldc,
-                               boolean add, float[] tile) {
+    /** Rows [r0, r1) of the packed A block (panel-aligned r0) against the packed B block; edge tiles go through a scratch tile. */
+    private static void macro(int r0, int r1, int nc, int kc, float[] pa, float[] pb, float[] c, int cOff, int ldc,
+                              boolean add, float[] tile) {
         for (int ir = r0; ir < r1; ir += MR) {
             int rows = Math.min(MR, r1 - ir);
             for (int jr = 0; jr < nc; jr += NR) {
@@ -140,50 +117,6 @@ final class Gemm {
     /** First panel of part p when `panels` panels are split into `parts` near-equal runs. */
     private static int split(int panels, int parts, int p) {
         return (int) ((long) panels * p / parts);
-    }
-
-    /** The loop nest over C[m0..m1, n0..n1] on one thread. */
-    private static void part(int m0, int m1, int n0, int n1, int k, AOperand a, BOperand b,
-                             float[] c, int cOff, int ldc, boolean accumulate) {
-        if (m0 >= m1 || n0 >= n1) return;
-        Buffers buf = BUFFERS.get();
-        int maxMc = Math.min(MC, m1 - m0), maxNc = Math.min(NC, n1 - n0), maxKc = Math.min(KC, k);
-        int paSize = (maxMc + MR - 1) / MR * MR * maxKc, pbSize = (maxNc + NR - 1) / NR * NR * maxKc;
-        if (buf.pa.length < paSize) buf.pa = new float[paSize];
-        if (buf.pb.length < pbSize) buf.pb = new float[pbSize];
-        float[] pa = buf.pa, pb = buf.pb;
-        for (int ic = m0; ic < m1; ic += MC) {
-            int mc = Math.min(MC, m1 - ic);
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
-                boolean add = accumulate || pc > 0;
-                Pack.packA(a, ic, mc, pc, kc, MR, pa, 0);
-                for (int jc = n0; jc < n1; jc += NC) {
-                    int nc = Math.min(NC, n1 - jc);
-                    Pack.packB(b, pc, kc, jc, nc, NR, pb);
-                    macro(mc, nc, kc, pa, pb, c, cOff + ic * ldc + jc, ldc, add, buf.tile);
-                }
-            }
-        }
-    }
-
-    /** All MR×NR tiles of one packed A block × packed B block; edge tiles go through a scratch tile. */
-    private static void macro(int mc, int nc, int kc, float[] pa, float[] pb, float[] c, int cOff, int ldc,
-                              boolean add, float[] tile) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int rows = Math.min(MR, mc - ir);
-            for (int jr = 0; jr < nc; jr += NR) {
-                int cols = Math.min(NR, nc - jr), co = cOff + ir * ldc + jr;
-                if (rows == MR && cols == NR) {
-                    kernel(kc, pa, ir * kc, pb, jr * kc, c, co, ldc, add);
-                } else {
-                    kernel(kc, pa, ir * kc, pb, jr * kc, tile, 0, NR, false);
-                    for (int r = 0; r < rows; r++)
-                        for (int j = 0; j < cols; j++)
-                            c[co + r * ldc + j] = add ? c[co + r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
-                }
-            }
-        }
     }
 
     /**

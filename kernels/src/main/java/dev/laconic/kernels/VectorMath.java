@@ -20,7 +20,6 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMath {
     static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> IS = VectorSpecies.of(int.class, SP.vectorShape());
 
     private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     private static final float HI = 88.3762626647949f, LO = -87.3365447505531f;

@@ -1,7 +1,6 @@
 package dev.laconic.kernels;
 
 import dev.laconic.tensor.Ops;
-import dev.laconic.tensor.ReferenceOps;
 import dev.laconic.tensor.Tensor;
 
 import java.util.List;
@@ -12,8 +11,6 @@ import java.util.List;
  * Each op family lives in its own file; this class only routes.
  */
 public final class VectorOps implements Ops {
-    private static final Ops REF = new ReferenceOps();
-
     @Override public void matmul(Tensor x, Tensor w, Tensor b, Tensor y) { Linear.matmul(x, w, b, y); }
     @Override public void matmulBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) { Linear.matmulBackward(x, w, dy, dx, dw, db); }
     @Override public void rmsnorm(Tensor x, Tensor weight, float eps, Tensor y, Tensor rstd) { Norms.forward(x, weight, eps, y, rstd); }

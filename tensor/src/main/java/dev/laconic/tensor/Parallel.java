@@ -56,11 +56,6 @@ public final class Parallel {
         return THREADS;
     }
 
-    /** Runs body over [0, n) split into one contiguous chunk per thread. */
-    public static void forRange(int n, Range body) {
-        forChunks(n, Math.max(1, (n + THREADS - 1) / THREADS), body);
-    }
-
     /** Runs body over [0, n) in chunks of {@code grain} indices, taken dynamically by the threads. */
     public static void forChunks(int n, int grain, Range body) {
         if (n <= 0) return;

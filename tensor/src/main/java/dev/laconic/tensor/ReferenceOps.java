@@ -8,8 +8,8 @@ import java.util.Map;
 /**
  * The specification of every op in {@link Ops}: plain loops, double accumulation, no tricks.
  *
- * <p>It is the test oracle for the fast kernels and the fallback for any backend. Each op's math is a
- * package-private static method on {@code double[]} (row-major, dims passed explicitly); the
+ * <p>It is the test oracle for the fast kernels. Each op's math is a package-private static method
+ * on {@code double[]} (row-major, dims passed explicitly); the
  * {@link Tensor} methods validate shapes, widen the inputs (F32/BF16/F16) to double, call it and
  * round the results to F32 once. The double methods are what the finite-difference gradient tests
  * differentiate, so the checks run in f64 and are not blurred by F32 rounding. Attention here is the

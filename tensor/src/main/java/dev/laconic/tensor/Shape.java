@@ -13,15 +13,6 @@ public final class Shape {
     private Shape() {}
 
     /** Product of the dims; throws on a negative dim or on overflow past Long.MAX_VALUE. */
-    public static long numel(long... shape) {
-        long n = 1;
-        for (long d : shape) {
-            if (d < 0) throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
-            n = Math.multiplyExact(n, d);
-        }
-        return n;
-    }
-
     public static long numel(int... shape) {
         long n = 1;
         for (int d : shape) {

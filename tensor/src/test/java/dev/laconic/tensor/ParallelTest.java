@@ -25,13 +25,6 @@ class ParallelTest {
     }
 
     @Test
-    void forRangeSplitsIntoContiguousChunksCoveringTheRange() {
-        AtomicInteger total = new AtomicInteger();
-        Parallel.forRange(12345, (from, to) -> total.addAndGet(to - from));
-        assertEquals(12345, total.get());
-    }
-
-    @Test
     void exceptionInAWorkerReachesTheCallerAndThePoolStaysUsable() {
         RuntimeException e = assertThrows(IllegalStateException.class, () ->
                 Parallel.forChunks(1000, 1, (from, to) -> {

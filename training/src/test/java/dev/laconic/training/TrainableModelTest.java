@@ -235,7 +235,7 @@ class TrainableModelTest {
             assertEquals(tm.parameters().stream().map(Param::name).toList(), new ArrayList<>(adapter.keySet()));
             Map<String, Tensor> merged = tm.exportWeights(true);
             assertEquals(m.transformer().weights().embed(), merged.get("model.embed_tokens.weight"), "untargeted weights are the base's");
-            SafetensorsWriter.write(tmp.resolve("model.safetensors"), merged);
+            SafetensorsWriter.write(tmp.resolve("model.safetensors"), merged, Map.of());
             Files.copy(QWEN.resolve("config.json"), tmp.resolve("config.json"));
             try (Model mergedModel = load(tmp)) {
                 float[] want = tm.logProbs(ids), got = mergedModel.transformer().score(ids);

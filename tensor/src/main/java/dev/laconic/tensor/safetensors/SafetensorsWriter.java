@@ -36,10 +36,6 @@ public final class SafetensorsWriter {
 
     private SafetensorsWriter() {}
 
-    public static void write(Path file, Map<String, Tensor> tensors) {
-        write(file, tensors, Map.of());
-    }
-
     /**
      * Writes {@code tensors} (any of F32, BF16, F16, I32, any shape) and {@code metadata} (may be null
      * or empty: then no {@code __metadata__} key) to {@code file}, replacing it atomically.

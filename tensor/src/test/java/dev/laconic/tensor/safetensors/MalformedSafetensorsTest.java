@@ -80,8 +80,8 @@ class MalformedSafetensorsTest {
     /** Two valid shards (x, y in S1; z in S2) and an index with the given weight_map body. */
     static Case sharded(String name, String weightMap, String blamed, String tensor, String keyword) {
         return new Case(name, dir -> {
-            SafetensorsWriter.write(dir.resolve(S1), Map.of("x", Tensor.of(new float[]{1}, 1), "y", Tensor.of(new float[]{2}, 1)));
-            SafetensorsWriter.write(dir.resolve(S2), Map.of("z", Tensor.of(new float[]{3}, 1)));
+            SafetensorsWriter.write(dir.resolve(S1), Map.of("x", Tensor.of(new float[]{1}, 1), "y", Tensor.of(new float[]{2}, 1)), Map.of());
+            SafetensorsWriter.write(dir.resolve(S2), Map.of("z", Tensor.of(new float[]{3}, 1)), Map.of());
             Files.writeString(dir.resolve(Checkpoint.INDEX_FILE), j("{'metadata':{'total_size':12},'weight_map':{" + weightMap + "}}"));
             return dir;
         }, blamed, tensor, keyword);
@@ -172,13 +172,13 @@ class MalformedSafetensorsTest {
         c.add(sharded("weight_map_value_not_string", GOOD_MAP + ",'w':3", Checkpoint.INDEX_FILE, "w", "shard file name"));
         c.add(sharded("index_duplicate_name", GOOD_MAP + ",'x':'" + S2 + "'", Checkpoint.INDEX_FILE, null, "duplicate"));
         c.add(new Case("tensor_in_two_shards", dir -> {
-            SafetensorsWriter.write(dir.resolve(S1), Map.of("x", Tensor.of(new float[]{1}, 1)));
-            SafetensorsWriter.write(dir.resolve(S2), Map.of("x", Tensor.of(new float[]{1}, 1), "z", Tensor.of(new float[]{3}, 1)));
+            SafetensorsWriter.write(dir.resolve(S1), Map.of("x", Tensor.of(new float[]{1}, 1)), Map.of());
+            SafetensorsWriter.write(dir.resolve(S2), Map.of("x", Tensor.of(new float[]{1}, 1), "z", Tensor.of(new float[]{3}, 1)), Map.of());
             Files.writeString(dir.resolve(Checkpoint.INDEX_FILE), j("{'weight_map':{'x':'" + S1 + "','z':'" + S2 + "'}}"));
             return dir;
         }, S2, "x", "tensor is in both shard '" + S1 + "' and shard '" + S2 + "'"));
         c.add(new Case("malformed_shard", dir -> {
-            SafetensorsWriter.write(dir.resolve(S1), Map.of("x", Tensor.of(new float[]{1}, 1), "y", Tensor.of(new float[]{2}, 1)));
+            SafetensorsWriter.write(dir.resolve(S1), Map.of("x", Tensor.of(new float[]{1}, 1), "y", Tensor.of(new float[]{2}, 1)), Map.of());
             Files.write(dir.resolve(S2), base("'BF16'", "'Q7'", BASE_DATA));
             Files.writeString(dir.resolve(Checkpoint.INDEX_FILE), j("{'weight_map':{" + GOOD_MAP + "}}"));
             return dir;

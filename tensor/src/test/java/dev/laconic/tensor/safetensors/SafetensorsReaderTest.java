@@ -179,7 +179,7 @@ class SafetensorsReaderTest {
     void shardedCheckpointThroughIndex(@TempDir Path dir) throws IOException {
         float[] a = {1, 2, 3, 4, 5, 6};
         SafetensorsWriter.write(dir.resolve("model-00001-of-00002.safetensors"),
-                Map.of("model.embed.weight", Tensor.of(a, 2, 3), "model.ids", Tensor.ofInts(new int[]{7, -8}, 2)));
+                Map.of("model.embed.weight", Tensor.of(a, 2, 3), "model.ids", Tensor.ofInts(new int[]{7, -8}, 2)), Map.of());
         SafetensorsWriter.write(dir.resolve("model-00002-of-00002.safetensors"),
                 Map.of("lm_head.weight", Tensor.of(new float[]{0.5f, -0.25f}, 1, 2).to(DType.BF16)), Map.of("format", "pt"));
         Files.writeString(dir.resolve(Checkpoint.INDEX_FILE), """
@@ -207,7 +207,7 @@ class SafetensorsReaderTest {
 
     @Test
     void directoryWithSingleFileAndEmptyFile(@TempDir Path dir) {
-        SafetensorsWriter.write(dir.resolve("model.safetensors"), Map.of());
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), Map.of(), Map.of());
         try (Checkpoint ck = Checkpoint.open(dir)) {
             assertEquals(0, ck.size());
             assertEquals(Map.of(), ck.metadata());

@@ -99,10 +99,10 @@ class SafetensorsWriterTest {
     @Test
     void replacesAtomicallyEvenWhenSourceIsTheMappedTarget(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("model.safetensors");
-        SafetensorsWriter.write(file, Map.of("x", Tensor.of(new float[]{1, 2, 3}, 3)));
+        SafetensorsWriter.write(file, Map.of("x", Tensor.of(new float[]{1, 2, 3}, 3)), Map.of());
         try (Checkpoint ck = Checkpoint.open(file)) {
             // rewrite the file from its own mapped tensor plus a new one
-            SafetensorsWriter.write(file, Map.of("x", ck.tensor("x"), "y", Tensor.of(new float[]{4}, 1)));
+            SafetensorsWriter.write(file, Map.of("x", ck.tensor("x"), "y", Tensor.of(new float[]{4}, 1)), Map.of());
             assertArrayEquals(new float[]{1, 2, 3}, ck.tensor("x").toFloatArray(), "old mapping still valid");
         }
         try (Checkpoint ck = Checkpoint.open(file)) {
@@ -117,14 +117,14 @@ class SafetensorsWriterTest {
     @Test
     void failedWriteLeavesTargetAndNoTempFile(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("model.safetensors");
-        SafetensorsWriter.write(file, Map.of("x", Tensor.of(new float[]{1}, 1)));
+        SafetensorsWriter.write(file, Map.of("x", Tensor.of(new float[]{1}, 1)), Map.of());
         byte[] before = Files.readAllBytes(file);
         Map<String, String> badMetadata = new HashMap<>();
         badMetadata.put("k", null);
         assertThrows(IllegalArgumentException.class,
                 () -> SafetensorsWriter.write(file, Map.of("y", Tensor.of(new float[]{2}, 1)), badMetadata));
         assertThrows(IllegalArgumentException.class,
-                () -> SafetensorsWriter.write(file, Map.of("__metadata__", Tensor.of(new float[]{2}, 1))));
+                () -> SafetensorsWriter.write(file, Map.of("__metadata__", Tensor.of(new float[]{2}, 1)), Map.of()));
         assertArrayEquals(before, Files.readAllBytes(file));
         try (Stream<Path> s = Files.list(dir)) {
             assertEquals(1, s.count());
