@@ -23,6 +23,7 @@ class CpuBackendTest {
         assertEquals("cpu", b.name());
         assertInstanceOf(VectorOps.class, b.ops());
         assertSame(b.ops(), b.ops(), "one Ops per backend instance");
+        assertSame(b, Backend.named("cpu"), "one backend instance per JVM");
         assertInstanceOf(VectorOps.class, Backend.named(" CPU ").ops());
         assertTrue(b.extension(Object.class).isEmpty(), "the CPU offers no device extensions");
     }

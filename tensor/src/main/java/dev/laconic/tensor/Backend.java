@@ -46,18 +46,42 @@ public interface Backend {
      */
     static Backend named(String name) {
         String n = (name != null ? name : System.getProperty(PROPERTY, DEFAULT)).strip().toLowerCase(Locale.ROOT);
-        List<String> found = new ArrayList<>();
-        try {
-            for (Backend b : ServiceLoader.load(Backend.class, Backend.class.getClassLoader())) {
-                if (b.name().equals(n)) return b;
-                found.add(b.name());
-            }
-        } catch (ServiceConfigurationError | LinkageError e) {
-            throw new IllegalStateException("a backend of this build failed to load: " + e.getMessage(), e);
-        }
+        Backend b = Registry.find(n);
+        if (b != null) return b;
         if (n.equals("tornado")) throw new IllegalStateException(HOW_TO_BUILD_TORNADO);
         if (KNOWN.contains(n))
-            throw new IllegalStateException("the " + n + " backend is not in this build of Laconic (found: " + String.join(", ", found) + ")");
+            throw new IllegalStateException("the " + n + " backend is not in this build of Laconic (found: " + String.join(", ", Registry.names()) + ")");
         throw new IllegalArgumentException("unknown backend '" + n + "': choose " + String.join(" or ", KNOWN));
+    }
+
+    /** The providers ServiceLoader finds, loaded once: each backend (and so its device) exists once per JVM. */
+    final class Registry {
+        private static List<Backend> all;
+
+        private Registry() {}
+
+        static synchronized Backend find(String name) {
+            for (Backend b : all()) if (b.name().equals(name)) return b;
+            return null;
+        }
+
+        static synchronized List<String> names() {
+            List<String> names = new ArrayList<>();
+            for (Backend b : all()) names.add(b.name());
+            return names;
+        }
+
+        private static List<Backend> all() {
+            if (all == null) {
+                List<Backend> found = new ArrayList<>();
+                try {
+                    for (Backend b : ServiceLoader.load(Backend.class, Backend.class.getClassLoader())) found.add(b);
+                } catch (ServiceConfigurationError | LinkageError e) {
+                    throw new IllegalStateException("a backend of this build failed to load: " + e.getMessage(), e);
+                }
+                all = List.copyOf(found);
+            }
+            return all;
+        }
     }
 }
