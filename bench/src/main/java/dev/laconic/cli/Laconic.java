@@ -1,6 +1,7 @@
 package dev.laconic.cli;
 
 import dev.laconic.tensor.safetensors.SafetensorsException;
+import dev.laconic.training.Jsonl;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

@@ -1,5 +1,6 @@
 package dev.laconic.cli;
 
+import dev.laconic.training.Jsonl;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -1,5 +1,6 @@
 package dev.laconic.cli;
 
+import dev.laconic.training.Jsonl;
 import dev.laconic.transformer.Model;
 import dev.laconic.transformer.generate.Completion;
 import dev.laconic.transformer.generate.GenerationConfig;

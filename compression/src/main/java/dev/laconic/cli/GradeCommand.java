@@ -3,6 +3,7 @@ package dev.laconic.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.laconic.compression.checker.AnswerChecker;
+import dev.laconic.training.Jsonl;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

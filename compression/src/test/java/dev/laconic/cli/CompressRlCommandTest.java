@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.laconic.compression.rl.RlTrainer;
 import dev.laconic.compression.rl.TinyPolicy;
 import dev.laconic.training.Export;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

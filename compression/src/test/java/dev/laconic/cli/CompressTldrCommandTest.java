@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.laconic.compression.tldr.TinyGym;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 import dev.laconic.transformer.Model;
 import org.junit.jupiter.api.BeforeAll;

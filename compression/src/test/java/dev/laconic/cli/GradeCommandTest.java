@@ -1,6 +1,7 @@
 package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.laconic.training.Jsonl;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;

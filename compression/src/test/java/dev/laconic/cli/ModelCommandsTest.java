@@ -3,6 +3,7 @@ package dev.laconic.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
+import dev.laconic.training.Jsonl;
 import dev.laconic.transformer.Model;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -3,7 +3,7 @@ package dev.laconic.compression.eval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.laconic.cli.Jsonl;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 
 import java.io.IOException;

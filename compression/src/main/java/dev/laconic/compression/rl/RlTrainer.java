@@ -1,6 +1,5 @@
 package dev.laconic.compression.rl;
 
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
@@ -10,6 +9,7 @@ import dev.laconic.tensor.Tensor;
 import dev.laconic.tensor.safetensors.Checkpoint;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.Export;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.Param;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.Schedule;

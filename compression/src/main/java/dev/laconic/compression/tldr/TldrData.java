@@ -1,11 +1,11 @@
 package dev.laconic.compression.tldr;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.eval.DataFormat;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.Sample;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 
 import java.io.IOException;

@@ -1,7 +1,6 @@
 package dev.laconic.compression.tldr;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
@@ -11,6 +10,7 @@ import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.Export;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.SftData.Example;
 import dev.laconic.training.SftTrainer;

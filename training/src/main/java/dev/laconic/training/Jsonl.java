@@ -1,4 +1,4 @@
-package dev.laconic.cli;
+package dev.laconic.training;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
