@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -88,8 +89,23 @@ public final class CompressRlCommand implements Callable<Integer> {
     /** Options that a resumed run may change; every other option must match the run's config.json. */
     static final Set<String> RESUMABLE = Set.of("rollouts", "save_every", "keep_checkpoints");
 
+    /** The library's faults name fields; these are the flags that set them. */
+    static final Map<String, String> FLAGS = Flags.with(Flags.DATA, Map.ofEntries(Map.entry("alpha", "--alpha"),
+            Map.entry("promptsPerRollout", "--prompts-per-rollout"), Map.entry("rollouts", "--rollouts"), Map.entry("beta", "--kl"),
+            Map.entry("clipEps", "--clip-eps"), Map.entry("minibatch", "--minibatch"), Map.entry("epochs", "--epochs"),
+            Map.entry("microBatchTokens", "--micro-batch-tokens"), Map.entry("clip", "--clip"),
+            Map.entry("saveEvery and keep", "--save-every and --keep-checkpoints"), Map.entry("stopAfter", "--stop-after"),
+            Map.entry("samples", "--samples"), Map.entry("maxTokens", "--max-tokens"), Map.entry("batch", "--gen-batch"),
+            Map.entry("aggregation", "--loss-agg"), Map.entry("betas", "--betas"), Map.entry("eps", "--eps"),
+            Map.entry("weightDecay", "--weight-decay"), Map.entry("lr", "--lr"), Map.entry("warmupSteps", "--warmup-steps"),
+            Map.entry("eval every", "--eval-every"), Map.entry("eval problems", "--eval")));
+
     @Override
     public Integer call() throws Exception {
+        return Flags.named(FLAGS, this::run);
+    }
+
+    private Integer run() throws Exception {
         DataFormat fmt = DataFormat.parse(format);
         List<Problem> train = fmt.load(data);
         List<Problem> dev = null;

@@ -35,6 +35,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -97,8 +98,16 @@ public final class CompressTldrCommand implements Callable<Integer> {
     /** Options a resumed run may change; every other one must match config.json. */
     static final Set<String> RESUMABLE = Set.of("keep_checkpoints", "eval_batch");
 
+    /** The library's faults name fields; these are the flags that set them. */
+    static final Map<String, String> FLAGS = Flags.with(Flags.SFT, Map.of("evalEvery", "--eval-every", "eta", "--eta",
+            "smoothing", "--smoothing", "tolerance", "--tolerance", "evalEvery × batch × gradAccum", "--eval-every × --batch × --grad-accum"));
+
     @Override
     public Integer call() throws Exception {
+        return Flags.named(FLAGS, this::run);
+    }
+
+    private Integer run() throws Exception {
         if (refShort == null && shortModel == null) throw new IllegalArgumentException("give --ref-short TOKENS,ACCURACY or --short-model DIR");
         if (refShort != null && shortModel != null) throw new IllegalArgumentException("give --ref-short or --short-model, not both");
         References.Point givenShort = refShort == null ? null : References.Point.parse(refShort, "--ref-short");

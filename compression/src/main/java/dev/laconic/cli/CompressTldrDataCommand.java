@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "tldr-data", mixinStandardHelpOptions = true, sortOptions = false, description = {
@@ -54,8 +55,15 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
 
     @Mixin ThreadsOption threads;
 
+    /** The library's faults name fields; these are the flags that set them. */
+    static final Map<String, String> FLAGS = Flags.DATA;
+
     @Override
     public Integer call() throws Exception {
+        return Flags.named(FLAGS, this::run);
+    }
+
+    private Integer run() throws Exception {
         DataFormat fmt = DataFormat.parse(format);
         Protocol proto = Protocol.parse(protocol);
         List<Problem> problems = TldrData.withDifficulty(fmt.load(data), difficulty == null ? List.of() : difficulty);

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -48,8 +49,15 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--think-budget", defaultValue = "-1", description = "thinking tokens before \\n</think>\\n\\n is forced, the truncation baseline (default: -1, none)") int thinkBudget;
     @Option(names = "--batch", description = "sequences (problems × n) decoded together (default: what a quarter of the memory holds in KV caches, at most 32)") Integer batch;
 
+    /** The library's faults name fields; these are the flags that set them. */
+    static final Map<String, String> FLAGS = Flags.DATA;
+
     @Override
     public Integer call() throws Exception {
+        return Flags.named(FLAGS, this::run);
+    }
+
+    private Integer run() throws Exception {
         DataFormat fmt = DataFormat.parse(format);
         Protocol proto = Protocol.parse(protocol);
         List<Problem> problems = fmt.load(data);

@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "gym", description = "The synthetic reasoning gym: generated arithmetic problems, long (System-2) and short (System-1) solutions, a tiny reasoner.",
@@ -38,8 +39,15 @@ public final class GymCommand implements Runnable {
         @Option(names = "--dev-per-level", defaultValue = "50", description = "dev problems per level (default: ${DEFAULT-VALUE})") int dev;
         @Option(names = "--test-per-level", defaultValue = "250", description = "test problems per level (default: ${DEFAULT-VALUE})") int test;
 
+        /** The library's faults name fields; these are the flags that set them. */
+        static final Map<String, String> FLAGS = Map.of("style", "--style");
+
         @Override
         public Integer call() throws Exception {
+            return Flags.named(FLAGS, this::run);
+        }
+
+        private Integer run() throws Exception {
             GymFormat.Style s = GymFormat.Style.parse(style);
             GymData.write(out, seed, s, new GymData.Sizes(train, dev, test));
             System.out.printf(Locale.ROOT, "wrote %s: train %d, dev %d, test %d (%s solutions, %d levels)%n", out, train,
@@ -82,8 +90,18 @@ public final class GymCommand implements Runnable {
 
         @Mixin ThreadsOption threads;
 
+        /** The library's faults name fields; these are the flags that set them. */
+        static final Map<String, String> FLAGS = Map.ofEntries(Map.entry("style", "--style"), Map.entry("steps", "--steps"),
+                Map.entry("steps = 0 needs minutes > 0", "give --steps or --minutes"), Map.entry("batch", "--batch"), Map.entry("lr", "--lr"),
+                Map.entry("warmup", "--warmup-steps"), Map.entry("evalPerLevel", "--eval-per-level"), Map.entry("skipExamples", "--skip-examples"),
+                Map.entry("hidden", "--hidden"), Map.entry("heads", "--heads"), Map.entry("kvHeads", "--kv-heads"));
+
         @Override
         public Integer call() throws Exception {
+            return Flags.named(FLAGS, this::run);
+        }
+
+        private Integer run() throws Exception {
             if (levelWeights.size() != Problem.LEVELS.size())
                 throw new IllegalArgumentException("--level-weights needs " + Problem.LEVELS.size() + " values");
             double[] w = levelWeights.stream().mapToDouble(Double::doubleValue).toArray();

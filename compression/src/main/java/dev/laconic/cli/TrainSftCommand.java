@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -66,8 +67,15 @@ public final class TrainSftCommand implements Callable<Integer> {
     /** Options that a resumed run may change; every other option must match the run's config.json. */
     static final Set<String> RESUMABLE = Set.of("steps", "save_every", "keep_checkpoints");
 
+    /** The library's faults name fields; these are the flags that set them. */
+    static final Map<String, String> FLAGS = Flags.SFT;
+
     @Override
     public Integer call() throws Exception {
+        return Flags.named(FLAGS, this::run);
+    }
+
+    private Integer run() throws Exception {
         ObjectNode config = config();
         RunDir run = new RunDir(out);
         if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);

@@ -35,7 +35,7 @@ public enum DataFormat {
             case "math", "math500" -> MATH;
             case "gym" -> GYM;
             case "jsonl" -> JSONL;
-            default -> throw new IllegalArgumentException("--format must be gsm8k, math, gym or jsonl, not " + s);
+            default -> throw new IllegalArgumentException("format must be gsm8k, math, gym or jsonl, not " + s);
         };
     }
 
