@@ -1,5 +1,6 @@
 package dev.laconic.cli;
 
+import dev.laconic.bench.Peers;
 import dev.laconic.bench.Roofline;
 import dev.laconic.bench.RooflineReport;
 import dev.laconic.tensor.Parallel;
@@ -67,8 +68,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Everything after {@code jmh} goes to JMH unchanged (so -h, -l, -p t=512, -f 1 are JMH's). */
-    @Command(name = "jmh", description = {"Runs the JMH benchmarks (GemmBench, GemmBackwardBench); arguments go to JMH.",
+    /**
+     * Everything after {@code jmh} goes to JMH unchanged (so -h, -l, -p t=512, -f 1 are JMH's). JMH and the
+     * benchmarks are in bench/peers, not in laconic.jar: they run in a child JVM on the peers' class path.
+     */
+    @Command(name = "jmh", description = {"Runs the JMH benchmarks (GemmBench, GemmBackwardBench; built by bench/peers) in a child JVM; arguments go to JMH.",
             "Examples: bench jmh -l;  bench jmh GemmBench -p t=1 -p wtype=BF16;  bench jmh -h"})
     static final class JmhCommand implements Callable<Integer> {
         @CommandLine.Unmatched
@@ -76,8 +80,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws Exception {
-            org.openjdk.jmh.Main.main(args.toArray(String[]::new));
-            return 0;
+            return Peers.jmh(args, System.out);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.laconic.transformer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.tensor.AbstractTensor;
@@ -13,15 +14,19 @@ import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * An independent Java oracle: Jlama 0.8.4 (com.github.tjake:jlama-core, test scope), a pure-Java
- * engine written without reference to ours, loads the tiny Qwen2 golden directory that transformers
- * wrote, and its next-token distributions must equal ours at every position of every golden sequence.
+ * An independent Java oracle: Jlama 0.8.4 (com.github.tjake:jlama-core), a pure-Java engine written
+ * without reference to ours, loads the tiny Qwen2 golden directory that transformers wrote (the
+ * transformer module's test resources, -Dlaconic.golden), and its next-token distributions must equal
+ * ours at every position of every golden sequence. It lives in bench/peers, the one module that sees
+ * Jlama, so that no library module depends on it, not even for its tests.
  *
  * <p>Jlama runs with F32 working memory and, since the checkpoint is F32, F32 "quantized" working
  * memory too (its default for a BF16 model rounds activations to BF16 before each product), decoding
@@ -35,27 +40,50 @@ import static org.junit.jupiter.api.Assertions.*;
  * Vector API reads it after that. It reads it once, when its VectorIntrinsics class initializes (first
  * bounds-checked access), so {@link #containJlamaSideEffects()} makes that happen first, then lets
  * Jlama's initializer run and puts the property back.
+ *
+ * <p>The oracle is Jlama's pure-Java (Panama, Vector API) kernels: jlama-native is on this module's class
+ * path (for {@code bench decode --jlama}), and its C kernels round differently (off by up to 3e-3 in p
+ * here), so {@code jlama.force_panama_tensor_operations} picks the Java ones, as before the move.
  */
 class JlamaOracleTest {
     static final String CHECKPOINT = "qwen2-f32";
+    static final Path GOLDEN = Path.of(System.getProperty("laconic.golden", "../../transformer/src/test/resources/golden"));
+
+    /** The golden of transformers' float64 run (sequences, log-probabilities) and its checkpoint directories. */
+    static JsonNode golden(String model) throws IOException {
+        return new ObjectMapper().readTree(GOLDEN.resolve(model + ".json").toFile());
+    }
+
+    static Path dir(String name) {
+        return GOLDEN.resolve(name);
+    }
+
+    static int[] ints(JsonNode a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
+        return out;
+    }
 
     @BeforeAll
     static void containJlamaSideEffects() {
         String key = "jdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK", before = System.getProperty(key);
         FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, new float[FloatVector.SPECIES_PREFERRED.length()], 0);
+        System.setProperty("jlama.force_panama_tensor_operations", "true");
         TensorOperationsProvider.get();
+        System.clearProperty("jlama.force_panama_tensor_operations");
+        assertTrue(TensorOperationsProvider.get().name().startsWith("Panama"), TensorOperationsProvider.get().name());
         if (before == null) System.clearProperty(key);
         else System.setProperty(key, before);
     }
 
     @Test
     void nextTokenDistributionsMatchJlamaAtEveryPosition() throws Exception {
-        JsonNode g = HuggingFaceGoldenTest.golden("qwen2");
+        JsonNode g = golden("qwen2");
         AbstractModel jlama = loadJlama();
-        try (Model ours = Model.load(HuggingFaceGoldenTest.dir(CHECKPOINT), DType.F32, new VectorOps())) {
+        try (Model ours = Model.load(dir(CHECKPOINT), DType.F32, new VectorOps())) {
             double worstLogProb = 0, worstProb = 0;
             for (int s = 0; s < g.get("sequences").size(); s++) {
-                int[] ids = HuggingFaceGoldenTest.ints(g.get("sequences").get(s));
+                int[] ids = ints(g.get("sequences").get(s));
                 double[][] want = jlamaProbabilities(jlama, ids);
                 double[][] got = ourProbabilities(ours.transformer(), ids);
                 for (int t = 0; t < ids.length; t++) {
@@ -79,10 +107,10 @@ class JlamaOracleTest {
      */
     @Test
     void jlamaAgreesWithTheTransformersGolden() throws Exception {
-        JsonNode g = HuggingFaceGoldenTest.golden("qwen2"), want = g.get("checkpoints").get(CHECKPOINT).get("logprobs");
+        JsonNode g = golden("qwen2"), want = g.get("checkpoints").get(CHECKPOINT).get("logprobs");
         AbstractModel jlama = loadJlama();
         for (int s = 0; s < g.get("sequences").size(); s++) {
-            int[] ids = HuggingFaceGoldenTest.ints(g.get("sequences").get(s));
+            int[] ids = ints(g.get("sequences").get(s));
             double[][] p = jlamaProbabilities(jlama, ids);
             for (int t = 1; t < ids.length; t++)
                 assertEquals(want.get(s).get(t - 1).asDouble(), Math.log(p[t - 1][ids[t]]), 1e-4, "sequence " + s + " position " + t);
@@ -91,7 +119,7 @@ class JlamaOracleTest {
 
     static AbstractModel loadJlama() throws Exception {
         var f32 = com.github.tjake.jlama.safetensors.DType.F32;
-        AbstractModel m = ModelSupport.loadModel(HuggingFaceGoldenTest.dir(CHECKPOINT).toFile(), f32, f32);
+        AbstractModel m = ModelSupport.loadModel(dir(CHECKPOINT).toFile(), f32, f32);
         assertEquals(ModelSupport.ModelType.QWEN2, m.getModelType());
         assertEquals(f32, m.getWorkingDType());
         return m;

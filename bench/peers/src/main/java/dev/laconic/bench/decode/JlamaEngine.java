@@ -7,6 +7,7 @@ import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import dev.laconic.bench.ChildJvm;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -25,8 +26,9 @@ import java.util.UUID;
  * itself rounds activations to BF16 before each product, its normal BF16 path. Kernels: its native
  * C SIMD ones when jlama-native loads, else its Panama (Vector API) ones; {@link #name()} says which.
  *
- * <p>{@link #main} is the child JVM that {@link JlamaPeer} starts, so Jlama's thread pool, global
- * properties and memory stay out of the process that measures ours. It prints one JSON line:
+ * <p>{@link #main} is the child JVM that {@link JlamaPeer} starts on the peers' class path (this class
+ * lives in bench/peers, the only module that sees Jlama), so Jlama's thread pool, global properties
+ * and memory stay out of the process that measures ours. It prints one JSON line:
  * {@code {"engine", "results": [{"test", "kind", "tokens", "seconds", "greedy"}...], "peak_rss_bytes"}}.
  */
 final class JlamaEngine implements Engine {
