@@ -1,11 +1,14 @@
 package dev.laconic.cli;
 
+import dev.laconic.bench.BackendOption;
 import dev.laconic.bench.Peers;
 import dev.laconic.bench.Roofline;
 import dev.laconic.bench.RooflineReport;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.Parallel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
@@ -50,8 +53,11 @@ public final class BenchCommand implements Callable<Integer> {
         @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
         Integer threads;
 
+        @Mixin BackendOption backend;   // the kernels measured; the limits are this CPU's
+
         @Override
         public Integer call() {
+            Backend chosen = backend.backend();   // first: a missing backend is reported before any measuring
             if (threads != null) {
                 if (threads < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be >= 1");
                 // Parallel reads this once, when it is first used; nothing has used it yet in this process.
@@ -62,7 +68,7 @@ public final class BenchCommand implements Callable<Integer> {
                     return 2;
                 }
             }
-            RooflineReport report = Roofline.run(new Roofline.Options(quick, python, !noPeer), System.err);
+            RooflineReport report = Roofline.run(new Roofline.Options(quick, python, !noPeer, chosen.ops()), System.err);
             System.out.println(json ? report.toJson() : report.toTable());
             return 0;
         }

@@ -2,6 +2,7 @@ package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.bench.BackendOption;
 import dev.laconic.compression.eval.DataFormat;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
@@ -12,7 +13,7 @@ import dev.laconic.compression.rl.PolicyLoss;
 import dev.laconic.compression.rl.RlTrainer;
 import dev.laconic.compression.rl.Rollout;
 import dev.laconic.compression.rl.RolloutMetrics;
-import dev.laconic.kernels.VectorOps;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.RunDir;
@@ -85,6 +86,7 @@ public final class CompressRlCommand implements Callable<Integer> {
     @Option(names = "--stop-after", description = "run at most N rollouts now, checkpoint, and stop (continue with --resume)") Long stopAfter;
 
     @Mixin ThreadsOption threads;
+    @Mixin BackendOption backend;
 
     /** Options that a resumed run may change; every other option must match the run's config.json. */
     static final Set<String> RESUMABLE = Set.of("rollouts", "save_every", "keep_checkpoints");
@@ -102,10 +104,11 @@ public final class CompressRlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return Flags.named(FLAGS, this::run);
+        Backend chosen = backend.backend();   // the one choice of this run, passed down
+        return Flags.named(FLAGS, () -> run(chosen));
     }
 
-    private Integer run() throws Exception {
+    private Integer run(Backend chosen) throws Exception {
         DataFormat fmt = DataFormat.parse(format);
         List<Problem> train = fmt.load(data);
         List<Problem> dev = null;
@@ -124,9 +127,8 @@ public final class CompressRlCommand implements Callable<Integer> {
         RunDir run = new RunDir(out);
         DType weights = TrainSftCommand.parseDtype(dtype != null ? dtype : adapter.full ? "f32" : "bf16", "--dtype");
 
-        try (Model m = Model.load(model, weights, new VectorOps())) {
+        try (Model m = Model.load(model, weights, chosen)) {
             Tokenizer tok = m.tokenizer();
-            if (tok == null) throw new IllegalArgumentException(model + ": no tokenizer.json");
             int context = m.config().maxPositions();
             int longest = 0;
             for (Problem p : train) longest = Math.max(longest, Rollout.promptIds(tok, userTurn, p).length);

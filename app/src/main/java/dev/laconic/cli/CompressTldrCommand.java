@@ -2,6 +2,7 @@ package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.bench.BackendOption;
 import dev.laconic.compression.eval.DataFormat;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
@@ -13,7 +14,7 @@ import dev.laconic.compression.tldr.Evaluation;
 import dev.laconic.compression.tldr.References;
 import dev.laconic.compression.tldr.Selection;
 import dev.laconic.compression.tldr.TldrTrainer;
-import dev.laconic.kernels.VectorOps;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.RunDir;
@@ -94,6 +95,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
     @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume)") Long stopAfter;
 
     @Mixin ThreadsOption threads;
+    @Mixin BackendOption backend;
 
     /** Options a resumed run may change; every other one must match config.json. */
     static final Set<String> RESUMABLE = Set.of("keep_checkpoints", "eval_batch");
@@ -104,10 +106,11 @@ public final class CompressTldrCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return Flags.named(FLAGS, this::run);
+        Backend chosen = backend.backend();   // the one choice of this run, passed down
+        return Flags.named(FLAGS, () -> run(chosen));
     }
 
-    private Integer run() throws Exception {
+    private Integer run(Backend chosen) throws Exception {
         if (refShort == null && shortModel == null) throw new IllegalArgumentException("give --ref-short TOKENS,ACCURACY or --short-model DIR");
         if (refShort != null && shortModel != null) throw new IllegalArgumentException("give --ref-short or --short-model, not both");
         References.Point givenShort = refShort == null ? null : References.Point.parse(refShort, "--ref-short");
@@ -125,9 +128,8 @@ public final class CompressTldrCommand implements Callable<Integer> {
         PrintStream err = System.err;
 
         DType weights = TrainSftCommand.parseDtype(dtype != null ? dtype : adapter.full ? "f32" : "bf16", "--dtype");
-        try (Model m = Model.load(model, weights, new VectorOps())) {
+        try (Model m = Model.load(model, weights, chosen)) {
             Tokenizer tok = m.tokenizer();
-            if (tok == null) throw new IllegalArgumentException(model + ": no tokenizer.json");
             int context = m.config().maxPositions();
             int len = maxLen == null ? context : maxLen;
             if (len > context) throw new IllegalArgumentException("--max-len " + len + " exceeds the model's context of " + context);

@@ -2,6 +2,7 @@ package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.bench.BackendOption;
 import dev.laconic.compression.eval.DataFormat;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
@@ -54,6 +55,7 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
     @Option(names = "--difficulty", split = ",", description = "keep only problems of these difficulties (e.g. 3,4 for the gym's hard levels)") List<String> difficulty;
 
     @Mixin ThreadsOption threads;
+    @Mixin BackendOption backend;   // with --model
 
     /** The library's faults name fields; these are the flags that set them. */
     static final Map<String, String> FLAGS = Flags.DATA;
@@ -91,9 +93,9 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
         ModelOptions mo = new ModelOptions();
         mo.model = source.model;
         mo.dtype = dtype;
+        mo.backend = backend;
         try (Model m = mo.load()) {
             var tok = m.tokenizer();
-            if (tok == null) throw new IllegalArgumentException(source.model + ": no tokenizer.json");
             int fit = Evaluator.fitMaxTokens(tok, s, problems, m.config().maxPositions());
             JsonNode stored = EvalCommand.storedConfig(dir);
             if (stored != null && stored.path("max_tokens").canConvertToInt() && stored.get("max_tokens").asInt() < fit)

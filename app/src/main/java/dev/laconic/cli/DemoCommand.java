@@ -1,6 +1,7 @@
 package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.bench.BackendOption;
 import dev.laconic.compression.demo.DemoReport;
 import dev.laconic.compression.gym.ShippedModels;
 import dev.laconic.training.RunDir;
@@ -44,6 +45,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--alphas", defaultValue = "0.2,0.4", split = ",", description = "RL length-penalty strengths (default: ${DEFAULT-VALUE})") List<String> alphas;
     @Option(names = "--pretrain", description = "pretrain the gym models here instead of using the shipped ones (slow: see README)") boolean pretrain;
     @Mixin ThreadsOption threads;
+    @Mixin BackendOption backend;
 
     /** Sizes of one demo run. */
     record Plan(int testPerLevel, int devPerLevel, int train, int s2Problems, int k, int tldrSteps, int tldrEvalEvery,
@@ -57,10 +59,12 @@ public final class DemoCommand implements Callable<Integer> {
     private PrintStream log;
     private Path dir;
     private Plan plan;
+    private String backendName;   // passed to every stage that computes, as a user would type it
 
     @Override
     public Integer call() throws Exception {
         log = System.out;
+        backendName = backend.backend().name();   // chosen once here (a missing backend fails before any stage)
         dir = out.toAbsolutePath().normalize();
         plan = quick ? Plan.QUICK : Plan.FULL;
         long t0 = System.nanoTime();
@@ -92,7 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
         Path s2 = dir.resolve("tldr-data-system2"), s1 = dir.resolve("tldr-data-system1");
         stage("TL;DR System-2 data", s2.resolve("data.jsonl"), new CompressTldrDataCommand(), "--model", longModel, "--data", train,
                 "--format", "gym", "--out", s2, "--k", plan.k(), "--difficulty", "3,4", "--limit", plan.s2Problems(),
-                "--temperature", TEMPERATURE, "--max-tokens", plan.maxTokens(), "--seed", seed, "--dtype", "f32");
+                "--temperature", TEMPERATURE, "--max-tokens", plan.maxTokens(), "--seed", seed, "--dtype", "f32", "--backend", backendName);
         stage("TL;DR System-1 data", s1.resolve("data.jsonl"), new CompressTldrDataCommand(), "--solutions", "--data", s1data.resolve("train.jsonl"),
                 "--format", "gym", "--out", s1, "--difficulty", "1,2", "--limit", plan.s2Problems());
         for (boolean isStatic : new boolean[]{true, false}) {
@@ -102,7 +106,7 @@ public final class DemoCommand implements Callable<Integer> {
                     "--dev", dev, "--format", "gym", "--out", run, "--ref-short", refShort, "--ref-long", refLong,
                     "--eval-every", plan.tldrEvalEvery(), "--steps", plan.tldrSteps(), "--full", "--dtype", "f32", "--lr", "5e-5",
                     "--schedule", "constant", "--batch", 4, "--temperature", TEMPERATURE, "--max-tokens", plan.maxTokens(),
-                    "--seed", seed, "--save-dtype", "f32"));
+                    "--seed", seed, "--save-dtype", "f32", "--backend", backendName));
             if (isStatic) a.add("--static");
             stage(name, run.resolve("final").resolve("model.safetensors"), new CompressTldrCommand(), a.toArray());
             rows.add(eval(name, run.resolve("final"), test, -1));
@@ -117,7 +121,7 @@ public final class DemoCommand implements Callable<Integer> {
                     "--format", "gym", "--alpha", alpha, "--out", run, "--prompts-per-rollout", plan.rlPrompts(), "--samples", plan.rlSamples(),
                     "--rollouts", plan.rlRollouts(), "--max-tokens", plan.maxTokens(), "--full", "--dtype", "f32", "--lr", "5e-5",
                     "--minibatch", Math.max(1, plan.rlPrompts() * plan.rlSamples() / 2), "--epochs", 4, "--warmup-steps", 0,
-                    "--seed", seed, "--save-dtype", "f32");
+                    "--seed", seed, "--save-dtype", "f32", "--backend", backendName);
             lastRl = eval(name, run.resolve("final"), test, -1);
             rows.add(lastRl);
         }
@@ -154,16 +158,17 @@ public final class DemoCommand implements Callable<Integer> {
             return;
         }
         stage("pretrain long reasoner", longModel.resolve("gym_pretrain.json"), new GymCommand(), "pretrain", "--out", longModel,
-                "--style", "system2", "--seed", seed, "--minutes", quick ? 0.5 : 12);
+                "--style", "system2", "--seed", seed, "--minutes", quick ? 0.5 : 12, "--backend", backendName);
         stage("pretrain short model", shortModel.resolve("gym_pretrain.json"), new GymCommand(), "pretrain", "--out", shortModel,
-                "--style", "system1", "--seed", seed, "--minutes", quick ? 0.2 : 3);
+                "--style", "system1", "--seed", seed, "--minutes", quick ? 0.2 : 3, "--backend", backendName);
     }
 
     /** Evaluates a model on a problem set (resumable: the eval command continues its samples.jsonl). */
     private DemoReport.Row eval(String name, Path model, Path data, int thinkBudget) throws Exception {
         Path run = dir.resolve("eval").resolve(name);
         List<Object> a = new ArrayList<>(List.of("--model", model, "--data", data, "--format", "gym", "--out", run, "--n", 1,
-                "--temperature", TEMPERATURE, "--top-p", 1, "--max-tokens", plan.maxTokens(), "--seed", seed, "--dtype", "f32"));
+                "--temperature", TEMPERATURE, "--top-p", 1, "--max-tokens", plan.maxTokens(), "--seed", seed, "--dtype", "f32",
+                "--backend", backendName));
         if (thinkBudget >= 0) { a.add("--think-budget"); a.add(thinkBudget); }
         stage("eval " + name, run.resolve("summary.json"), new EvalCommand(), a.toArray());
         return DemoReport.Row.read(name, run);

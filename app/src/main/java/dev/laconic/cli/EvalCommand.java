@@ -76,7 +76,6 @@ public final class EvalCommand implements Callable<Integer> {
 
         try (Model m = modelOptions.load()) {
             var tok = m.tokenizer();
-            if (tok == null) throw new IllegalArgumentException(modelOptions.model + ": no tokenizer.json");
             ModelConfig cfg = m.config();
             // the cap must leave room for every prompt; a run that lowered it before keeps its cap when resumed
             // (with a larger --limit too, as long as the new prompts fit under it)

@@ -2,7 +2,8 @@ package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.kernels.VectorOps;
+import dev.laconic.bench.BackendOption;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.Export;
 import dev.laconic.training.LoraConfig;
@@ -32,9 +33,11 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--save-dtype", defaultValue = "bf16", description = "model directory weights: bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
 
     @Mixin ThreadsOption threads;
+    @Mixin BackendOption backend;
 
     @Override
     public Integer call() throws Exception {
+        Backend chosen = backend.backend();   // the one choice of this command, passed down
         RunDir run = new RunDir(runDir);
         ObjectNode c = run.readConfig();
         List<Long> steps = run.checkpointSteps();
@@ -51,7 +54,7 @@ public final class ExportCommand implements Callable<Integer> {
         DType dtype = TrainSftCommand.parseDtype(saveDtype, "--save-dtype");
         Path base = Path.of(c.path("model").asText());
         boolean lora = c.path("mode").asText().equals("lora");
-        try (Model m = Model.load(base, TrainSftCommand.parseDtype(c.path("dtype").asText("f32"), "dtype in config.json"), new VectorOps())) {
+        try (Model m = Model.load(base, TrainSftCommand.parseDtype(c.path("dtype").asText("f32"), "dtype in config.json"), chosen)) {
             TrainableModel tm = lora ? TrainableModel.lora(m, loraConfig(c), c.path("seed").asLong()) : TrainableModel.full(m);
             SftTrainer.loadCheckpoint(tm, run.checkpoint(s));
             if (lora && !merge) {

@@ -1,10 +1,12 @@
 package dev.laconic.cli;
 
+import dev.laconic.bench.BackendOption;
 import dev.laconic.compression.gym.GymData;
 import dev.laconic.compression.gym.GymFormat;
 import dev.laconic.compression.gym.GymModel;
 import dev.laconic.compression.gym.GymPretrain;
 import dev.laconic.compression.gym.Problem;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -89,6 +91,7 @@ public final class GymCommand implements Runnable {
         @Option(names = "--save-dtype", defaultValue = "f32", description = "model.safetensors dtype: f32 or bf16 (default: ${DEFAULT-VALUE})") String saveDtype;
 
         @Mixin ThreadsOption threads;
+        @Mixin BackendOption backend;
 
         /** The library's faults name fields; these are the flags that set them. */
         static final Map<String, String> FLAGS = Map.ofEntries(Map.entry("style", "--style"), Map.entry("steps", "--steps"),
@@ -98,6 +101,11 @@ public final class GymCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            Backend chosen = backend.backend();   // the one choice of this run
+            // GymPretrain.run takes no backend yet and trains on the CPU kernels: until it does, refuse another
+            // backend rather than ignore it (then pass `chosen` to it)
+            if (!chosen.name().equals("cpu"))
+                throw new IllegalArgumentException("gym pretrain runs on the cpu backend only, not " + chosen.name());
             return Flags.named(FLAGS, this::run);
         }
 

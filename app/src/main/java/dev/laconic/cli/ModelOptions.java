@@ -1,6 +1,6 @@
 package dev.laconic.cli;
 
-import dev.laconic.tensor.Backend;
+import dev.laconic.bench.BackendOption;
 import dev.laconic.tensor.DType;
 import dev.laconic.transformer.Model;
 import picocli.CommandLine.Mixin;
@@ -19,10 +19,7 @@ public final class ModelOptions {
 
     @Mixin ThreadsOption threads;
 
-    @Option(names = "--backend", paramLabel = "cpu|tornado",
-            description = "kernels: cpu (Vector API) or tornado (TornadoVM, a GPU; needs TORNADOVM_HOME, see tornado/README.md); "
-                    + "default: the laconic.backend system property, else cpu")
-    String backend;
+    @Mixin BackendOption backend;
 
     public Model load() throws IOException {
         DType d = switch (dtype.toLowerCase()) {
@@ -30,6 +27,6 @@ public final class ModelOptions {
             case "f32" -> DType.F32;
             default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, not " + dtype);
         };
-        return Model.load(model, d, Backend.named(backend));
+        return Model.load(model, d, backend.backend());
     }
 }

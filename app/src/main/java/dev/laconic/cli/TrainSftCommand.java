@@ -1,7 +1,8 @@
 package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.kernels.VectorOps;
+import dev.laconic.bench.BackendOption;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.RunDir;
@@ -63,6 +64,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume)") Long stopAfter;
 
     @Mixin ThreadsOption threads;
+    @Mixin BackendOption backend;
 
     /** Options that a resumed run may change; every other option must match the run's config.json. */
     static final Set<String> RESUMABLE = Set.of("steps", "save_every", "keep_checkpoints");
@@ -72,17 +74,18 @@ public final class TrainSftCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        return Flags.named(FLAGS, this::run);
+        Backend chosen = backend.backend();   // the one choice of this run, passed down
+        return Flags.named(FLAGS, () -> run(chosen));
     }
 
-    private Integer run() throws Exception {
+    private Integer run(Backend chosen) throws Exception {
         ObjectNode config = config();
         RunDir run = new RunDir(out);
         if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
         else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
 
         DType weights = parseDtype(config.get("dtype").asText(), "--dtype");
-        try (Model m = Model.load(model, weights, new VectorOps())) {
+        try (Model m = Model.load(model, weights, chosen)) {
             int context = m.config().maxPositions();
             int len = maxLen == null ? context : maxLen;
             if (len > context) throw new IllegalArgumentException("--max-len " + len + " exceeds the model's context of " + context);

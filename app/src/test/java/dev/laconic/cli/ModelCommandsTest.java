@@ -45,19 +45,10 @@ class ModelCommandsTest {
         }
     }
 
-    /** The same subcommands and fault handling as Laconic's main (which lives in the bench module). */
+    /** Laconic's main command line: every subcommand, and its fault handling (user faults: one "error:" line, exit 1). */
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Root());
-        for (Object c : List.of(new TokenizeCommand(), new DetokenizeCommand(), new ScoreCommand(), new GenerateCommand()))
-            cl.addSubcommand(c);
-        return cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            cmd.getErr().println("error: " + e.getMessage());
-            return 1;
-        });
+        return Laconic.commandLine();
     }
-
-    @CommandLine.Command(name = "laconic")
-    static final class Root {}
 
     Path write(String name, String... lines) throws Exception {
         Path p = tmp.resolve(name);

@@ -60,6 +60,10 @@ class DemoCommandTest {
         for (String line : Files.readAllLines(out.resolve("eval/long-reasoner-budget/samples.jsonl")))
             assertTrue(JSON.readTree(line).get("reasoning_tokens").asInt() <= budget, line);
         assertTrue(log.contains("$ ./laconic compress tldr "), "prints the commands a user would type");
+        for (String line : log.lines().filter(l -> l.startsWith("$ ./laconic ")).toList()) {
+            boolean computes = !line.startsWith("$ ./laconic gym data ") && !line.contains(" --solutions ");
+            assertEquals(computes, line.contains(" --backend cpu"), "the backend is passed to the stages that compute: " + line);
+        }
         assertTrue(log.contains("One test problem"), "prints a sample problem side by side");
 
         String again = run(out);
