@@ -9,8 +9,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The {@code ./laconic} command line. Each subcommand is a small class next to the code it drives;
- * this is the only place that lists them. Faults in the user's input (files, flags, data) end as one
+ * The {@code ./laconic} command line (the app module, which builds laconic.jar). Each subcommand is a
+ * small class in this package (bench decode and bench train: in the bench module, beside the runs they
+ * drive); this is the only place that lists them. Faults in the user's input (files, flags, data) end as one
  * line on stderr and exit code 1; anything else is a bug and keeps its stack trace.
  */
 @Command(name = "laconic", mixinStandardHelpOptions = true, version = "laconic 0.1.0",
