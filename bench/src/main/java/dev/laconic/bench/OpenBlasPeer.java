@@ -75,13 +75,13 @@ public final class OpenBlasPeer {
         }
     }
 
-    /** bench/target/laconic.jar or bench/target/classes → the checkout's root; null if unknown. */
+    /** app/target/laconic.jar, bench/target/classes or bench/target/laconic-bench-*.jar → the checkout's root; null if unknown. */
     private static Path checkoutRoot() {
         try {
             var src = OpenBlasPeer.class.getProtectionDomain().getCodeSource();
             if (src == null) return null;
             Path p = Path.of(src.getLocation().toURI()).toAbsolutePath();
-            for (int up = 0; up < 3 && p != null; up++) p = p.getParent(); // .../bench/target/x → ...
+            for (int up = 0; up < 3 && p != null; up++) p = p.getParent(); // .../{app,bench}/target/x → ...
             return p;
         } catch (URISyntaxException | RuntimeException e) {
             return null;

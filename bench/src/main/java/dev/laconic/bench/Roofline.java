@@ -1,7 +1,6 @@
 package dev.laconic.bench;
 
 import dev.laconic.bench.GemmCase.Kind;
-import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Parallel;
@@ -34,8 +33,8 @@ import java.util.Map;
  */
 public final class Roofline {
 
-    /** python: a Python to use for the peer (null: search); peer=false skips it. */
-    public record Options(boolean quick, String python, boolean peer) {}
+    /** python: a Python to use for the peer (null: search); peer=false skips it; ops: the kernels measured (the limits are this CPU's). */
+    public record Options(boolean quick, String python, boolean peer, Ops ops) {}
 
     /** Shapes: G for the square GEMM, T positions, and the layers' dims. */
     private record Dims(int g, int t, int c, int f, long readBytes, long matvecBytes) {}
@@ -48,7 +47,7 @@ public final class Roofline {
     public static RooflineReport run(Options opt, PrintStream log) {
         Dims d = opt.quick() ? QUICK : FULL;
         Timing.Budget budget = opt.quick() ? Timing.Budget.QUICK : Timing.Budget.FULL;
-        Ops ops = new VectorOps();
+        Ops ops = opt.ops();
         int threads = Parallel.threads();
         Map<String, Object> machine = machine(threads, opt.quick());
         log.println("roofline: " + machine.get("cpu") + ", " + threads + " threads, " + machine.get("vector_species"));

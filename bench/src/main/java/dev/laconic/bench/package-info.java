@@ -7,8 +7,11 @@
  *       GEMM/matvec kernels ({@link dev.laconic.bench.GemmCase}, {@link dev.laconic.bench.Timing}) and
  *       numpy/OpenBLAS on the same shapes ({@link dev.laconic.bench.OpenBlasPeer}), and prints
  *       achieved / limit ({@link dev.laconic.bench.RooflineReport}).</li>
- *   <li>{@link dev.laconic.bench.GemmBench}, {@link dev.laconic.bench.GemmBackwardBench}: JMH, via
- *       {@code ./laconic bench jmh}.</li>
+ *   <li>{@code bench decode} ({@link dev.laconic.bench.decode}) and {@code bench train}
+ *       ({@link dev.laconic.bench.train}): the decode and training benchmarks, with their peers.</li>
+ *   <li>GemmBench, GemmBackwardBench: JMH, via {@code ./laconic bench jmh}. They and Jlama live in
+ *       bench/peers and run in a child JVM on the peers' class path ({@link dev.laconic.bench.Peers}):
+ *       this module compiles against neither JMH nor Jlama.</li>
  * </ul>
  */
 package dev.laconic.bench;

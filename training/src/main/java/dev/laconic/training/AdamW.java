@@ -29,9 +29,9 @@ public final class AdamW {
     public record Hyper(double beta1, double beta2, double eps, double weightDecay) {
         public Hyper {
             if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-                throw new IllegalArgumentException("--betas must be in [0, 1), got " + beta1 + "," + beta2);
-            if (!(eps >= 0)) throw new IllegalArgumentException("--eps must be ≥ 0, got " + eps);
-            if (!(weightDecay >= 0)) throw new IllegalArgumentException("--weight-decay must be ≥ 0, got " + weightDecay);
+                throw new IllegalArgumentException("betas must be in [0, 1), got " + beta1 + "," + beta2);
+            if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+            if (!(weightDecay >= 0)) throw new IllegalArgumentException("weightDecay must be ≥ 0, got " + weightDecay);
         }
     }
 

@@ -99,8 +99,8 @@ public final class Batches {
      * {@code tokenBudget} tokens unless it is a single example.
      */
     public static List<List<Example>> microBatches(List<Example> step, int groups, int tokenBudget) {
-        if (groups < 1) throw new IllegalArgumentException("--grad-accum must be ≥ 1, got " + groups);
-        if (tokenBudget < 1) throw new IllegalArgumentException("--micro-batch-tokens must be ≥ 1, got " + tokenBudget);
+        if (groups < 1) throw new IllegalArgumentException("groups must be ≥ 1, got " + groups);
+        if (tokenBudget < 1) throw new IllegalArgumentException("tokenBudget must be ≥ 1, got " + tokenBudget);
         List<List<Example>> out = new ArrayList<>();
         int n = step.size();
         for (int g = 0; g < groups; g++) {

@@ -32,7 +32,7 @@ public final class Checkpoints {
      * @param keep checkpoints kept (0: all)
      */
     public Checkpoints(RunDir run, OptimizerStep opt, long seed, int keep) {
-        if (keep < 0) throw new IllegalArgumentException("--keep-checkpoints must be ≥ 0, got " + keep);
+        if (keep < 0) throw new IllegalArgumentException("keep must be ≥ 0, got " + keep);
         this.run = run;
         this.opt = opt;
         this.seed = seed;
@@ -67,7 +67,7 @@ public final class Checkpoints {
         }
         Path dir = run.checkpoint(steps.getLast());
         RunDir.State s = run.readState(dir);
-        if (s.dataSeed() != seed) throw new IllegalArgumentException(dir + ": data seed " + s.dataSeed() + " differs from --seed " + seed);
+        if (s.dataSeed() != seed) throw new IllegalArgumentException(dir + ": data seed " + s.dataSeed() + " differs from seed " + seed);
         loadTrainable(opt.model(), dir);
         try (Checkpoint ck = Checkpoint.open(dir.resolve(RunDir.OPTIMIZER))) {
             opt.adamw().load(tensors(ck), s.optimizerStep());

@@ -21,7 +21,7 @@ public final class Diverged extends IllegalStateException {
     /** The optimizer step (1-based) that diverged. */
     public long step() { return step; }
 
-    /** The same divergence with the trainer's context around the message (e.g. "rollout 3, ", ". Try a lower --lr."). */
+    /** The same divergence with the trainer's context around the message (e.g. "rollout 3, ", ". Try a lower lr."). */
     public Diverged explained(String before, String after) {
         return new Diverged(step, before + getMessage() + after);
     }

@@ -49,7 +49,7 @@ public final class Export {
 
     /** The (merged) model as a Hugging Face directory, weights in {@code dtype} (BF16 or F32). */
     public static void model(TrainableModel m, Path baseDir, Path out, DType dtype) throws IOException {
-        if (dtype != DType.BF16 && dtype != DType.F32) throw new IllegalArgumentException("--save-dtype must be bf16 or f32, not " + dtype);
+        if (dtype != DType.BF16 && dtype != DType.F32) throw new IllegalArgumentException("dtype must be bf16 or f32, not " + dtype);
         Map<String, Tensor> weights = new LinkedHashMap<>();
         m.exportWeights(true).forEach((name, t) -> weights.put(name, t.dtype() == dtype ? t : t.to(dtype)));
         ObjectNode config = (ObjectNode) RunDir.JSON.readTree(baseDir.resolve("config.json").toFile());

@@ -50,7 +50,7 @@ public final class OptimizerStep {
 
     /** @param clip C, the gradient-norm bound (0: no clipping) */
     public OptimizerStep(TrainableModel model, AdamW.Hyper hyper, double clip) {
-        if (!(clip >= 0)) throw new IllegalArgumentException("--clip must be ≥ 0 (0: no clipping), got " + clip);
+        if (!(clip >= 0)) throw new IllegalArgumentException("clip must be ≥ 0 (0: no clipping), got " + clip);
         this.model = model;
         this.adamw = new AdamW(model.parameters(), hyper, model.transformer().ops());
         this.clip = clip;

@@ -66,7 +66,7 @@ public final class RunDir {
         if (Files.isDirectory(dir)) {
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent())
-                    throw new IllegalArgumentException(dir + ": already holds a run (use --resume to continue it, or another --out)");
+                    throw new IllegalArgumentException(dir + ": already holds a run (resume it, or use another directory)");
             }
         } else if (Files.exists(dir)) {
             throw new IllegalArgumentException(dir + ": exists and is not a directory");

@@ -25,7 +25,7 @@ public record Schedule(Kind kind, double lr, int warmupSteps, int totalSteps) {
                 case "constant" -> CONSTANT;
                 case "warmup", "constant-with-warmup", "constant_with_warmup" -> WARMUP;
                 case "cosine" -> COSINE;
-                default -> throw new IllegalArgumentException("--schedule must be constant, warmup or cosine, not " + s);
+                default -> throw new IllegalArgumentException("schedule must be constant, warmup or cosine, not " + s);
             };
         }
 
@@ -33,9 +33,9 @@ public record Schedule(Kind kind, double lr, int warmupSteps, int totalSteps) {
     }
 
     public Schedule {
-        if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("--lr must be a finite number ≥ 0, got " + lr);
-        if (warmupSteps < 0) throw new IllegalArgumentException("--warmup-steps must be ≥ 0, got " + warmupSteps);
-        if (totalSteps < 1) throw new IllegalArgumentException("--steps must be ≥ 1, got " + totalSteps);
+        if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("lr must be a finite number ≥ 0, got " + lr);
+        if (warmupSteps < 0) throw new IllegalArgumentException("warmupSteps must be ≥ 0, got " + warmupSteps);
+        if (totalSteps < 1) throw new IllegalArgumentException("totalSteps must be ≥ 1, got " + totalSteps);
     }
 
     /** The learning rate of the optimizer step that follows {@code s} completed steps. */

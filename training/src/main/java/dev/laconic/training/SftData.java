@@ -59,7 +59,7 @@ public final class SftData {
      * @param maxLen    longest example in tokens (also bounded by the model's context by the caller)
      */
     public static Loaded load(Path file, Tokenizer tokenizer, Template template, int vocab, int maxLen, boolean truncate) {
-        if (maxLen < 2) throw new IllegalArgumentException("--max-len must be ≥ 2, got " + maxLen);
+        if (maxLen < 2) throw new IllegalArgumentException("maxLen must be ≥ 2, got " + maxLen);
         List<Example> out = new ArrayList<>();
         int tooLong = 0, noLoss = 0, cut = 0;
         ChatTemplate chat = null;
@@ -136,7 +136,7 @@ public final class SftData {
             throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
         }
         if (out.isEmpty())
-            throw new IllegalArgumentException(file + ": no usable example (" + tooLong + " longer than --max-len " + maxLen
+            throw new IllegalArgumentException(file + ": no usable example (" + tooLong + " longer than maxLen " + maxLen
                     + ", " + noLoss + " without a loss position)");
         return new Loaded(List.copyOf(out), tooLong, noLoss, cut);
     }

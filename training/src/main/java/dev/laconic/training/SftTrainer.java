@@ -34,12 +34,12 @@ public final class SftTrainer {
     public record Options(Schedule schedule, AdamW.Hyper hyper, double clip, int batch, int gradAccum, int microBatchTokens,
                           boolean shuffle, long seed, int saveEvery, int keep, long stopAfter, Path base, DType saveDtype) {
         public Options {
-            if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1, got " + batch);
-            if (gradAccum < 1) throw new IllegalArgumentException("--grad-accum must be ≥ 1, got " + gradAccum);
-            if (microBatchTokens < 1) throw new IllegalArgumentException("--micro-batch-tokens must be ≥ 1, got " + microBatchTokens);
-            if (saveEvery < 0 || keep < 0) throw new IllegalArgumentException("--save-every and --keep-checkpoints must be ≥ 0");
-            if (stopAfter < 1) throw new IllegalArgumentException("--stop-after must be ≥ 1, got " + stopAfter);
-            if (!(clip >= 0)) throw new IllegalArgumentException("--clip must be ≥ 0 (0: no clipping), got " + clip);
+            if (batch < 1) throw new IllegalArgumentException("batch must be ≥ 1, got " + batch);
+            if (gradAccum < 1) throw new IllegalArgumentException("gradAccum must be ≥ 1, got " + gradAccum);
+            if (microBatchTokens < 1) throw new IllegalArgumentException("microBatchTokens must be ≥ 1, got " + microBatchTokens);
+            if (saveEvery < 0 || keep < 0) throw new IllegalArgumentException("saveEvery and keep must be ≥ 0");
+            if (stopAfter < 1) throw new IllegalArgumentException("stopAfter must be ≥ 1, got " + stopAfter);
+            if (!(clip >= 0)) throw new IllegalArgumentException("clip must be ≥ 0 (0: no clipping), got " + clip);
         }
 
         public int steps() { return schedule.totalSteps(); }
@@ -66,7 +66,7 @@ public final class SftTrainer {
             try {
                 u = opt.update(o.schedule().lr(step));
             } catch (Diverged e) {
-                throw checkpoints.diverged(e, "Try a lower --lr or --clip.");
+                throw checkpoints.diverged(e, "Try a lower lr or clip.");
             }
             step++;
             run.appendMetrics(u.json());

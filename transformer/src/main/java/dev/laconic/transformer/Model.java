@@ -49,7 +49,7 @@ public final class Model implements AutoCloseable {
     }
 
     private static Model load(Path dir, DType dtype, Ops ops, DeviceDecoder.Source device) throws IOException {
-        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("--dtype must be f32 or bf16, not " + dtype);
+        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("dtype must be f32 or bf16, not " + dtype);
         if (!Files.isDirectory(dir)) throw new IOException(dir + ": not a model directory");
         ModelConfig cfg = ModelConfig.load(dir);
         Tokenizer tok = Files.isRegularFile(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;

@@ -1,10 +1,10 @@
 package dev.laconic.bench.decode;
 
+import dev.laconic.bench.BackendOption;
 import dev.laconic.bench.GemmCase;
 import dev.laconic.bench.MachineLimits;
 import dev.laconic.bench.Timing;
 import dev.laconic.tensor.Backend;
-import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Parallel;
@@ -12,6 +12,7 @@ import dev.laconic.transformer.Model;
 import dev.laconic.transformer.ModelConfig;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -61,9 +62,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--backend", paramLabel = "cpu|tornado",
-            description = "kernels of the model: cpu or tornado (TornadoVM; the bounds stay this CPU's); default: laconic.backend property, else cpu")
-    String backend;
+    @Mixin BackendOption backend;   // the model's kernels; the bounds stay this CPU's
 
     @Option(names = "--prompt-tokens", defaultValue = "512", paramLabel = "P", description = "prefill row ppP (default: ${DEFAULT-VALUE})")
     int promptTokens;
@@ -115,9 +114,9 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         if (s.positionsNeeded() > cfg.maxPositions())
             throw new IllegalArgumentException(s.positionsNeeded() + " positions needed, the model supports " + cfg.maxPositions());
 
-        Backend modelBackend = Backend.named(backend);    // first: a missing backend is reported before any measuring
-        // 1. the bounds, before any weight is in memory
-        Ops ops = new VectorOps();
+        Backend modelBackend = backend.backend();    // first: a missing backend is reported before any measuring
+        // 1. the bounds, before any weight is in memory: this CPU's, whatever --backend says
+        Ops ops = Backend.named(Backend.DEFAULT).ops();
         int nThreads = Parallel.threads();
         double bandwidth = MachineLimits.readBandwidth((long) bandwidthMib << 20, 5);
         log.printf(Locale.ROOT, "bench decode: read bandwidth %.1f GB/s (%d MiB, %d threads); RSS %.3f GB%n",

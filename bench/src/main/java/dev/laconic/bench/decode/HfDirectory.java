@@ -3,6 +3,7 @@ package dev.laconic.bench.decode;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.bench.ChildJvm;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Tensor;
 import dev.laconic.tensor.safetensors.SafetensorsWriter;

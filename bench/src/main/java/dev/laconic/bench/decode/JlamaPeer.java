@@ -2,6 +2,8 @@ package dev.laconic.bench.decode;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.laconic.bench.ChildJvm;
+import dev.laconic.bench.Peers;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -10,18 +12,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs {@link JlamaEngine#main} in a child JVM ({@link ChildJvm}) on a model directory and reads back
- * its results.
+ * Runs Jlama's engine ({@code JlamaEngine#main}, in bench/peers) in a child JVM ({@link ChildJvm}) on the
+ * peers' class path ({@link Peers}) on a model directory and reads back its results.
  *
  * <p>A child, not this process: Jlama's ForkJoin pool would compete with our worker pool for the same
  * cores, its static initialiser switches off the Vector API's bounds checks JVM-wide, and its memory
  * would blur our peak RSS.
  *
  * <p>Jlama's kernels: jlama-native's FFM bindings live under META-INF/versions/22 of its multi-release
- * jar. From the Maven class path (tests) they load and Jlama runs its native C SIMD kernels; from a
- * shaded application jar they load only if that jar's manifest says {@code Multi-Release: true},
- * otherwise Jlama falls back to its Panama (Vector API) kernels. The engine name in every Jlama row
- * says which ran.
+ * jar, which the peers' class path holds as it is, so they load and Jlama runs its native C SIMD kernels
+ * (on linux-x86_64; elsewhere it falls back to its Panama (Vector API) kernels). The engine name in
+ * every Jlama row says which ran.
  */
 final class JlamaPeer {
     /** What the child measured. */
@@ -34,7 +35,7 @@ final class JlamaPeer {
                 "--prompt-tokens", "" + s.promptTokens(), "--gen-tokens", "" + s.genTokens(), "--reps", "" + s.reps(),
                 "--context", "" + s.context(), "--seed", "" + s.seed());
         log.println("bench decode: starting Jlama in a child JVM on " + dir);
-        String json = ChildJvm.lastJsonLine(ChildJvm.run(ChildJvm.command(JlamaEngine.class, null, args), "Jlama"), "Jlama");
+        String json = ChildJvm.lastJsonLine(ChildJvm.run(ChildJvm.command(Peers.JLAMA_MAIN, Peers.classPath(), null, args), "Jlama"), "Jlama");
 
         JsonNode root = new ObjectMapper().readTree(json);
         List<DecodeRuns.Result> results = new ArrayList<>();

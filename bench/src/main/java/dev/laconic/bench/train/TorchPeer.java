@@ -86,7 +86,7 @@ final class TorchPeer {
         }
     }
 
-    /** bench/target/laconic.jar or bench/target/classes → the checkout's root; null if unknown. */
+    /** app/target/laconic.jar, bench/target/classes or bench/target/laconic-bench-*.jar → the checkout's root; null if unknown. */
     private static Path checkoutRoot() {
         try {
             var src = TorchPeer.class.getProtectionDomain().getCodeSource();

@@ -2,16 +2,18 @@ package dev.laconic.bench.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.laconic.bench.BackendOption;
 import dev.laconic.bench.GemmCase;
 import dev.laconic.bench.MachineLimits;
 import dev.laconic.bench.Timing;
-import dev.laconic.kernels.VectorOps;
+import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Parallel;
 import dev.laconic.training.LoraConfig;
 import dev.laconic.transformer.ModelConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -118,9 +120,12 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "seed of the random weights and token ids")
     long seed;
 
+    @Mixin BackendOption backend;   // our training's kernels, and the GEMM bound's (the FMA peak stays this CPU's)
+
     @Override
     public Integer call() throws Exception {
         PrintStream log = System.err;
+        Backend chosen = backend.backend();   // first: a missing backend is reported before any measuring
         if (threads != null) {
             if (threads < 1) throw new IllegalArgumentException("--threads must be >= 1, not " + threads);
             System.setProperty("laconic.threads", Integer.toString(threads));   // read when the pool starts
@@ -151,7 +156,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
         }
         if (peerSkipped != null) log.println("bench train: PyTorch peers " + peerSkipped);
 
-        Ops ops = new VectorOps();
+        Ops ops = chosen.ops();   // after --threads: the ops may start the worker pool
         double fma = quick ? MachineLimits.fmaPeak(20_000, 2 * nThreads, 2) : MachineLimits.fmaPeak(200_000, 16 * nThreads, 5);
         log.printf(Locale.ROOT, "bench train: FMA peak %.1f GFLOP/s%n", fma);
         machine.put("fma_peak_gflops", TrainReport.round(fma));

@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * `bench decode` on a tiny random Qwen2 (a few tokens; shapes and arithmetic, no timing claims): the
  * JSON has the rows and fields later checks read, each ratio is the quotient it claims to be, the
- * byte counts match the config, Jlama, fed the same weights, picks the same greedy tokens, and the
- * written random model is a model directory.
+ * byte counts match the config, and the written random model is a model directory. Jlama's rows
+ * ({@code --jlama}) are bench/peers' JlamaDecodeTest: the peers build after this module.
  */
 class DecodeBenchCommandTest {
     // Qwen2, C=64, F=160, 2 layers, 4 heads of D=16, 2 KV heads, V=384, untied
@@ -65,14 +65,15 @@ class DecodeBenchCommandTest {
         return new ObjectMapper().readTree(r.out);
     }
 
-    /** One run does it all (each run starts two child JVMs, so they are few): ours, Jlama, the written directory. */
+    /** One run does it all (each run starts a child JVM, so they are few): ours, the written directory. */
     @Test
-    void randomModelJsonRowsJlamaAndTheWrittenDirectory() throws Exception {
+    void randomModelJsonRowsAndTheWrittenDirectory() throws Exception {
         Path dir = tmp.resolve("model");
-        JsonNode root = json(2, "--jlama", "--write-model", dir.toString());
-        List<String> tests = new ArrayList<>(), jlamaTests = new ArrayList<>();
+        JsonNode root = json(2, "--write-model", dir.toString());
+        List<String> tests = new ArrayList<>();
         for (JsonNode r : root.get("rows")) {
-            (r.get("engine").asText().startsWith("jlama") ? jlamaTests : tests).add(r.get("test").asText());
+            assertTrue(r.get("engine").asText().startsWith("laconic"), "no Jlama rows without --jlama: " + r);
+            tests.add(r.get("test").asText());
             for (String f : new String[]{"tokens_per_s", "weight_gb_per_s", "bandwidth_gb_per_s", "ratio_to_bound", "bound_tokens_per_s"}) {
                 assertTrue(r.path(f).isNumber(), f + " is a number in " + r);
                 double v = r.get(f).asDouble();
@@ -93,7 +94,7 @@ class DecodeBenchCommandTest {
             }
         }
         assertEquals(List.of("pp8", "tg4", "pp20", "tg4@d20"), tests);
-        assertEquals(List.of("pp8", "tg4", "pp20", "tg4@d20"), jlamaTests);
+        assertTrue(root.path("jlama").isMissingNode(), "no jlama section without --jlama");
 
         // bytes from the config, counted by hand: F32, untied (embed and lm_head both stored)
         long matrices = (long) L * (C * Q + 2L * C * KV + (long) Q * C + 3L * C * F);
@@ -104,11 +105,6 @@ class DecodeBenchCommandTest {
         assertTrue(mem.get("peak_rss_bytes").asLong() > mem.get("weight_bytes").asLong(), "peak RSS counts the weights: " + mem);
         assertEquals(mem.get("peak_rss_bytes").asLong() - mem.get("weight_bytes").asLong(), mem.get("peak_rss_minus_weight_bytes").asLong());
         assertEquals(24, mem.get("largest_context").asInt());
-
-        // Jlama read the same weights: F32 weights and activations in both engines decode the same tokens
-        assertEquals("4/4", root.at("/jlama/greedy_prefix_agreement/tg4").asText(), root.get("jlama").toString());
-        assertEquals("4/4", root.at("/jlama/greedy_prefix_agreement/tg4@d20").asText(), root.get("jlama").toString());
-        assertTrue(root.at("/jlama/ours_over_jlama/tg4").asDouble() > 0);
 
         // --write-model kept the directory, and it benchmarks as a model directory
         for (String f : new String[]{"config.json", "model.safetensors", "tokenizer.json"})

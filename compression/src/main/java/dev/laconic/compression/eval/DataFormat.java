@@ -1,9 +1,9 @@
 package dev.laconic.compression.eval;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.checker.AnswerChecker;
 
+import dev.laconic.training.Jsonl;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +35,7 @@ public enum DataFormat {
             case "math", "math500" -> MATH;
             case "gym" -> GYM;
             case "jsonl" -> JSONL;
-            default -> throw new IllegalArgumentException("--format must be gsm8k, math, gym or jsonl, not " + s);
+            default -> throw new IllegalArgumentException("format must be gsm8k, math, gym or jsonl, not " + s);
         };
     }
 

@@ -49,7 +49,7 @@ public enum Protocol {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "tldr", "tl;dr", "a" -> TLDR;
             case "arora", "b" -> ARORA;
-            default -> throw new IllegalArgumentException("--protocol must be tldr or arora, not " + s);
+            default -> throw new IllegalArgumentException("protocol must be tldr or arora, not " + s);
         };
     }
 

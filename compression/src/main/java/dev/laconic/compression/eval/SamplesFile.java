@@ -3,7 +3,7 @@ package dev.laconic.compression.eval;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.laconic.cli.Jsonl;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 
 import java.io.IOException;
@@ -66,7 +66,7 @@ public final class SamplesFile {
                 Problem p = byIndex.get(s.index());
                 if (p != null && !p.id().equals(s.id()))
                     throw new Jsonl.BadInput(file + ":" + number + ": problem " + s.index() + " has id \"" + s.id()
-                            + "\" here but \"" + p.id() + "\" in the data: this run evaluated other data (use a fresh --out)");
+                            + "\" here but \"" + p.id() + "\" in the data: this run evaluated other data (use a fresh run directory)");
                 if (s.sample() < 0 || s.sample() >= n) throw new Jsonl.BadInput(file + ":" + number + ": sample " + s.sample()
                         + " of problem " + s.index() + ", but this run takes " + n + " samples per problem");
                 Sample[] slots = found.computeIfAbsent(s.index(), k -> new Sample[n]);

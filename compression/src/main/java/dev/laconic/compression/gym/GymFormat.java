@@ -37,7 +37,7 @@ public final class GymFormat {
                 case "system2", "long", "s2" -> SYSTEM2;
                 case "system1", "short", "s1" -> SYSTEM1;
                 case "brief" -> BRIEF;
-                default -> throw new IllegalArgumentException("--style must be system2, system1 or brief, not " + s);
+                default -> throw new IllegalArgumentException("style must be system2, system1 or brief, not " + s);
             };
         }
 

@@ -36,8 +36,8 @@ public final class GymModel {
         public Size {
             if (hidden < 1 || layers < 1 || heads < 1 || kvHeads < 1 || intermediate < 1 || maxPositions < 2)
                 throw new IllegalArgumentException("model sizes must be positive");
-            if (hidden % heads != 0) throw new IllegalArgumentException("--hidden " + hidden + " is not a multiple of --heads " + heads);
-            if (heads % kvHeads != 0) throw new IllegalArgumentException("--heads " + heads + " is not a multiple of --kv-heads " + kvHeads);
+            if (hidden % heads != 0) throw new IllegalArgumentException("hidden " + hidden + " is not a multiple of heads " + heads);
+            if (heads % kvHeads != 0) throw new IllegalArgumentException("heads " + heads + " is not a multiple of kvHeads " + kvHeads);
             if ((hidden / heads) % 2 != 0) throw new IllegalArgumentException("head dim " + hidden / heads + " must be even (RoPE)");
         }
 
@@ -135,7 +135,7 @@ public final class GymModel {
      * model.safetensors (HF names; the tied LM head is stored once, as HF does).
      */
     public static void writeHf(Path dir, ModelConfig cfg, Map<String, Tensor> weights, DType dtype) throws IOException {
-        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("--save-dtype must be f32 or bf16");
+        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("dtype must be f32 or bf16");
         Files.createDirectories(dir);
         Map<String, Tensor> out = new LinkedHashMap<>();
         weights.forEach((name, t) -> out.put(name, t.dtype() == dtype ? t : t.to(dtype)));

@@ -59,14 +59,14 @@ public final class GymPretrain {
                           int evalPerLevel, int evalMaxTokens, List<Float> evalTemperatures, int evalEvery, int logEvery,
                           DType saveDtype, Path init, long skipExamples) {
         public Options {
-            if (steps < 0) throw new IllegalArgumentException("--steps must be ≥ 0");
-            if (steps == 0 && !(minutes > 0)) throw new IllegalArgumentException("give --steps or --minutes");
-            if (batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1");
-            if (!(lr > 0)) throw new IllegalArgumentException("--lr must be > 0");
-            if (warmup < 0) throw new IllegalArgumentException("--warmup-steps must be ≥ 0");
+            if (steps < 0) throw new IllegalArgumentException("steps must be ≥ 0");
+            if (steps == 0 && !(minutes > 0)) throw new IllegalArgumentException("steps = 0 needs minutes > 0");
+            if (batch < 1) throw new IllegalArgumentException("batch must be ≥ 1");
+            if (!(lr > 0)) throw new IllegalArgumentException("lr must be > 0");
+            if (warmup < 0) throw new IllegalArgumentException("warmup must be ≥ 0");
             if (evalPerLevel < 0 || evalPerLevel > GymData.Sizes.DEFAULT.devPerLevel())
-                throw new IllegalArgumentException("--eval-per-level must be in 0.." + GymData.Sizes.DEFAULT.devPerLevel());
-            if (skipExamples < 0) throw new IllegalArgumentException("--skip-examples must be ≥ 0");
+                throw new IllegalArgumentException("evalPerLevel must be in 0.." + GymData.Sizes.DEFAULT.devPerLevel());
+            if (skipExamples < 0) throw new IllegalArgumentException("skipExamples must be ≥ 0");
             evalTemperatures = List.copyOf(evalTemperatures);
         }
 
@@ -113,7 +113,7 @@ public final class GymPretrain {
             try {
                 u = opt.update(lr(o, step, total));
             } catch (Diverged e) {
-                throw e.explained("", ". Try a lower --lr.");
+                throw e.explained("", ". Try a lower lr.");
             }
             step++;
             tokens += u.tokens();

@@ -33,7 +33,7 @@ public final class PolicyLoss implements TokenObjective {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "seq-mean", "sequence-mean", "seq_mean" -> SEQUENCE_MEAN;
                 case "token-mean", "token_mean" -> TOKEN_MEAN;
-                default -> throw new IllegalArgumentException("--loss-agg must be seq-mean or token-mean, not " + s);
+                default -> throw new IllegalArgumentException("aggregation must be seq-mean or token-mean, not " + s);
             };
         }
 
@@ -79,7 +79,7 @@ public final class PolicyLoss implements TokenObjective {
      * @param stepTokens    N: completion tokens of the whole optimizer step
      */
     public PolicyLoss(List<Seq> seqs, double eps, Aggregation aggregation, int stepSequences, long stepTokens) {
-        if (!(eps > 0 && eps < 1)) throw new IllegalArgumentException("--clip-eps must be in (0, 1), got " + eps);
+        if (!(eps > 0 && eps < 1)) throw new IllegalArgumentException("clipEps must be in (0, 1), got " + eps);
         if (stepSequences < 1 || stepTokens < 1) throw new IllegalArgumentException("an optimizer step needs at least one token");
         this.seqs = List.copyOf(seqs);
         this.eps = eps;

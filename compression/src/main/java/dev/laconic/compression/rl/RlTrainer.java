@@ -1,6 +1,5 @@
 package dev.laconic.compression.rl;
 
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
@@ -11,6 +10,7 @@ import dev.laconic.training.Checkpoints;
 import dev.laconic.training.Diverged;
 import dev.laconic.training.Export;
 import dev.laconic.training.OptimizerStep;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.Schedule;
 import dev.laconic.training.TrainableModel;
@@ -67,17 +67,17 @@ public final class RlTrainer {
                           int warmupSteps, AdamW.Hyper hyper, double clip, int microBatchTokens, long seed, int saveEvery,
                           int keep, long stopAfter, Path base, DType saveDtype) {
         public Options {
-            if (!(alpha >= 0 && alpha < 1)) throw new IllegalArgumentException("--alpha must be in [0, 1), got " + alpha);
-            if (promptsPerRollout < 1) throw new IllegalArgumentException("--prompts-per-rollout must be ≥ 1, got " + promptsPerRollout);
-            if (rollouts < 1) throw new IllegalArgumentException("--rollouts must be ≥ 1, got " + rollouts);
-            if (!(beta >= 0) || Double.isInfinite(beta)) throw new IllegalArgumentException("--kl must be a finite number ≥ 0, got " + beta);
-            if (!(clipEps > 0 && clipEps < 1)) throw new IllegalArgumentException("--clip-eps must be in (0, 1), got " + clipEps);
-            if (minibatch < 1) throw new IllegalArgumentException("--minibatch must be ≥ 1, got " + minibatch);
-            if (epochs < 1) throw new IllegalArgumentException("--epochs must be ≥ 1, got " + epochs);
-            if (microBatchTokens < 1) throw new IllegalArgumentException("--micro-batch-tokens must be ≥ 1, got " + microBatchTokens);
-            if (!(clip >= 0)) throw new IllegalArgumentException("--clip must be ≥ 0 (0: no clipping), got " + clip);
-            if (saveEvery < 0 || keep < 0) throw new IllegalArgumentException("--save-every and --keep-checkpoints must be ≥ 0");
-            if (stopAfter < 1) throw new IllegalArgumentException("--stop-after must be ≥ 1, got " + stopAfter);
+            if (!(alpha >= 0 && alpha < 1)) throw new IllegalArgumentException("alpha must be in [0, 1), got " + alpha);
+            if (promptsPerRollout < 1) throw new IllegalArgumentException("promptsPerRollout must be ≥ 1, got " + promptsPerRollout);
+            if (rollouts < 1) throw new IllegalArgumentException("rollouts must be ≥ 1, got " + rollouts);
+            if (!(beta >= 0) || Double.isInfinite(beta)) throw new IllegalArgumentException("beta must be a finite number ≥ 0, got " + beta);
+            if (!(clipEps > 0 && clipEps < 1)) throw new IllegalArgumentException("clipEps must be in (0, 1), got " + clipEps);
+            if (minibatch < 1) throw new IllegalArgumentException("minibatch must be ≥ 1, got " + minibatch);
+            if (epochs < 1) throw new IllegalArgumentException("epochs must be ≥ 1, got " + epochs);
+            if (microBatchTokens < 1) throw new IllegalArgumentException("microBatchTokens must be ≥ 1, got " + microBatchTokens);
+            if (!(clip >= 0)) throw new IllegalArgumentException("clip must be ≥ 0 (0: no clipping), got " + clip);
+            if (saveEvery < 0 || keep < 0) throw new IllegalArgumentException("saveEvery and keep must be ≥ 0");
+            if (stopAfter < 1) throw new IllegalArgumentException("stopAfter must be ≥ 1, got " + stopAfter);
             new Schedule(Schedule.Kind.WARMUP, lr, warmupSteps, 1);    // validates lr and warm-up
         }
 
@@ -91,8 +91,8 @@ public final class RlTrainer {
     /** In-process evaluation on the current weights: before the first rollout, every {@code every} rollouts and after the last. */
     public record Eval(List<Problem> problems, EvalSettings settings, int every) {
         public Eval {
-            if (problems.isEmpty()) throw new IllegalArgumentException("--eval: no problems");
-            if (every < 0) throw new IllegalArgumentException("--eval-every must be ≥ 0, got " + every);
+            if (problems.isEmpty()) throw new IllegalArgumentException("eval problems: none");
+            if (every < 0) throw new IllegalArgumentException("eval every must be ≥ 0, got " + every);
         }
 
         boolean due(long step, int rollouts) {
@@ -261,7 +261,7 @@ public final class RlTrainer {
                 try {
                     up = opt.update(schedule.lr(opt.done()));
                 } catch (Diverged d) {
-                    throw d.explained("rollout " + r + ": ", ". Try a lower --lr or --clip.");
+                    throw d.explained("rollout " + r + ": ", ". Try a lower lr or clip.");
                 }
                 lossSum += up.loss();
                 gradSum += up.gradNorm();

@@ -76,9 +76,9 @@ public record Rollout(int number, int samples, List<Item> items) {
     public record Sampling(String template, int samples, float temperature, float topP, int maxTokens, long seed, int batch) {
         public Sampling {
             if (!template.contains("{problem}")) throw new IllegalArgumentException("prompt template has no {problem}: " + template);
-            if (samples < 2) throw new IllegalArgumentException("--samples must be ≥ 2 (the leave-one-out baseline), got " + samples);
-            if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens must be ≥ 1, got " + maxTokens);
-            if (batch < 1) throw new IllegalArgumentException("--gen-batch must be ≥ 1, got " + batch);
+            if (samples < 2) throw new IllegalArgumentException("samples must be ≥ 2 (the leave-one-out baseline), got " + samples);
+            if (maxTokens < 1) throw new IllegalArgumentException("maxTokens must be ≥ 1, got " + maxTokens);
+            if (batch < 1) throw new IllegalArgumentException("batch must be ≥ 1, got " + batch);
             new Sampler(temperature, topP, 0);                        // validates temperature and top-p
         }
 
@@ -105,7 +105,7 @@ public record Rollout(int number, int samples, List<Item> items) {
             int[] ids = promptIds(tok, s.template(), p);
             if (ids.length + s.maxTokens() > context)
                 throw new IllegalArgumentException("problem " + p.id() + ": " + ids.length + " prompt tokens + " + s.maxTokens()
-                        + " max new tokens exceed the model's context of " + context + " (lower --max-tokens)");
+                        + " max new tokens exceed the model's context of " + context + " (lower maxTokens)");
             prompts.add(ids);
         }
         Generator gen = new Generator(policy, ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),

@@ -80,8 +80,8 @@ public record RolloutMetrics(long step, long optimizerStep, double lr, double re
     /** The guard rail: stops the run when no sample ended with EOS. */
     public static void requireSomeTerminated(Rollout r, int maxTokens) {
         for (Rollout.Item it : r.items()) if (!it.cut()) return;
-        throw new AllCut("rollout " + r.number() + ": all " + r.items().size() + " samples were cut at --max-tokens " + maxTokens
-                + " before ending with EOS, so every reward is 0 and nothing can be learned. Raise --max-tokens"
+        throw new AllCut("rollout " + r.number() + ": all " + r.items().size() + " samples were cut at maxTokens " + maxTokens
+                + " before ending with EOS, so every reward is 0 and nothing can be learned. Raise maxTokens"
                 + " (the model's answers are longer than the cap) or check the prompt template and data format.");
     }
 

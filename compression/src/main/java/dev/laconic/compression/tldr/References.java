@@ -30,21 +30,21 @@ public record References(Point shortRef, Point longRef) {
             if (!(accuracy >= 0 && accuracy <= 1)) throw new IllegalArgumentException("reference accuracy must be in [0, 1], got " + accuracy);
         }
 
-        /** "TOK,ACC" as the command line gives it, e.g. "25.3,0.41". */
-        public static Point parse(String s, String flag) {
+        /** "TOK,ACC", e.g. "25.3,0.41"; {@code what} names the value in messages (the CLI passes its flag). */
+        public static Point parse(String s, String what) {
             String[] parts = s.split(",");
-            if (parts.length != 2) throw new IllegalArgumentException(flag + " takes TOKENS,ACCURACY (e.g. 25.3,0.41), not " + s);
+            if (parts.length != 2) throw new IllegalArgumentException(what + " takes TOKENS,ACCURACY (e.g. 25.3,0.41), not " + s);
             double tok, acc;
             try {
                 tok = Double.parseDouble(parts[0].trim());
                 acc = Double.parseDouble(parts[1].trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(flag + " takes TOKENS,ACCURACY (e.g. 25.3,0.41), not " + s);
+                throw new IllegalArgumentException(what + " takes TOKENS,ACCURACY (e.g. 25.3,0.41), not " + s);
             }
             try {
                 return new Point(tok, acc, "given");
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(flag + ": " + e.getMessage());
+                throw new IllegalArgumentException(what + ": " + e.getMessage());
             }
         }
 

@@ -30,7 +30,7 @@ public final class Selection {
 
     /** The choice among {@code evaluations}, or null when there is none at all. */
     public static Choice choose(List<Evaluation> evaluations, int evalEvery, double accLong, double tolerance) {
-        if (!(tolerance >= 0 && tolerance <= 1)) throw new IllegalArgumentException("--tolerance must be in [0, 1], got " + tolerance);
+        if (!(tolerance >= 0 && tolerance <= 1)) throw new IllegalArgumentException("tolerance must be in [0, 1], got " + tolerance);
         double bar = threshold(accLong, tolerance);
         Comparator<Evaluation> shortest = Comparator.comparingDouble(Evaluation::tokens)
                 .thenComparing(Comparator.comparingDouble(Evaluation::accuracy).reversed())

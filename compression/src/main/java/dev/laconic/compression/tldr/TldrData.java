@@ -1,11 +1,11 @@
 package dev.laconic.compression.tldr;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.eval.DataFormat;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.Sample;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 
 import java.io.IOException;
@@ -117,11 +117,11 @@ public final class TldrData {
                     }
                 }
                 case MATH -> {
-                    if (!line.has("solution")) throw line.error("solution", "missing (--solutions needs worked solutions; MATH500 files have none)");
+                    if (!line.has("solution")) throw line.error("solution", "missing (data from solutions needs worked solutions; MATH500 files have none)");
                     yield r1(line.text("solution").strip(), p.reference());
                 }
                 case GYM, JSONL -> {
-                    if (!line.has("response")) throw line.error("response", "missing (--solutions takes a gym/jsonl file's \"response\")");
+                    if (!line.has("response")) throw line.error("response", "missing (data from solutions takes a gym/jsonl file's \"response\")");
                     yield line.text("response");
                 }
             };

@@ -1,7 +1,6 @@
 package dev.laconic.compression.tldr;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
@@ -13,6 +12,7 @@ import dev.laconic.training.Checkpoints;
 import dev.laconic.training.Diverged;
 import dev.laconic.training.Export;
 import dev.laconic.training.OptimizerStep;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.SftData.Example;
 import dev.laconic.training.SftTrainer;
@@ -63,13 +63,13 @@ public final class TldrTrainer {
     public record Options(SftTrainer.Options training, int evalEvery, double eta, double smoothing, boolean dynamic,
                           double tolerance, EvalSettings eval) {
         public Options {
-            if (evalEvery < 1) throw new IllegalArgumentException("--eval-every must be ≥ 1, got " + evalEvery);
-            if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("--eta must be a finite number ≥ 0, got " + eta);
-            if (!(smoothing >= 0 && smoothing <= 1)) throw new IllegalArgumentException("--smoothing must be in [0, 1], got " + smoothing);
-            if (!(tolerance >= 0 && tolerance <= 1)) throw new IllegalArgumentException("--tolerance must be in [0, 1], got " + tolerance);
+            if (evalEvery < 1) throw new IllegalArgumentException("evalEvery must be ≥ 1, got " + evalEvery);
+            if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("eta must be a finite number ≥ 0, got " + eta);
+            if (!(smoothing >= 0 && smoothing <= 1)) throw new IllegalArgumentException("smoothing must be in [0, 1], got " + smoothing);
+            if (!(tolerance >= 0 && tolerance <= 1)) throw new IllegalArgumentException("tolerance must be in [0, 1], got " + tolerance);
             if (eval.samples() != 1) throw new IllegalArgumentException("TL;DR evaluates the dev set with n = 1 sample per problem, not " + eval.samples());
             if ((long) evalEvery * training.batch() * training.gradAccum() > Integer.MAX_VALUE)
-                throw new IllegalArgumentException("--eval-every × --batch × --grad-accum is too large");
+                throw new IllegalArgumentException("evalEvery × batch × gradAccum is too large");
         }
 
         /** B: examples drawn between two evaluations. */
@@ -118,7 +118,7 @@ public final class TldrTrainer {
             try {
                 u = opt.update(t.schedule().lr(step));
             } catch (Diverged e) {
-                throw checkpoints.diverged(e, "Try a lower --lr or --clip.");
+                throw checkpoints.diverged(e, "Try a lower lr or clip.");
             }
             step++;
             ObjectNode line = (ObjectNode) RunDir.JSON.readTree(u.json());
@@ -188,8 +188,8 @@ public final class TldrTrainer {
         if (listener == null) listener = Listener.NONE;
         References.Point shortRef = givenShort, longRef = givenLong;
         if (shortRef == null) {
-            if (shortModel == null) throw new IllegalArgumentException("give the short reference point: --ref-short TOK,ACC or --short-model DIR");
-            if (!Files.isDirectory(shortModel)) throw new IllegalArgumentException(shortModel + ": no such model directory (--short-model)");
+            if (shortModel == null) throw new IllegalArgumentException("give the short reference point: a given point (tokens, accuracy) or a short model to measure");
+            if (!Files.isDirectory(shortModel)) throw new IllegalArgumentException(shortModel + ": no such model directory (the short model)");
             try (Model m = Model.load(shortModel, shortDtype, start.ops())) {
                 Tokenizer st = m.tokenizer();
                 if (st == null) throw new IllegalArgumentException(shortModel + ": no tokenizer.json");

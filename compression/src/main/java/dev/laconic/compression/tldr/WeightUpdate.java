@@ -35,8 +35,8 @@ public final class WeightUpdate {
      */
     public static double[] update(double[] w, double bShort, double bLong, double eta, double smoothing) {
         if (w.length != 2) throw new IllegalArgumentException("two domain weights expected, got " + w.length);
-        if (!(smoothing >= 0 && smoothing <= 1)) throw new IllegalArgumentException("--smoothing must be in [0, 1], got " + smoothing);
-        if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("--eta must be a finite number ≥ 0, got " + eta);
+        if (!(smoothing >= 0 && smoothing <= 1)) throw new IllegalArgumentException("smoothing must be in [0, 1], got " + smoothing);
+        if (!Double.isFinite(eta) || eta < 0) throw new IllegalArgumentException("eta must be a finite number ≥ 0, got " + eta);
         double[] b = {bShort, bLong};
         double[] logit = new double[2];
         for (int i = 0; i < 2; i++) {

@@ -1,6 +1,6 @@
 package dev.laconic.compression.eval;
 
-import dev.laconic.cli.Jsonl;
+import dev.laconic.training.Jsonl;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

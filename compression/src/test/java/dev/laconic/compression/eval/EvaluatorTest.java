@@ -154,7 +154,7 @@ class EvaluatorTest {
         Path dir = tmp.resolve("run");
         run(ps, settings(4), dir);
         List<Problem> other = List.of(new Problem(0, "different", "x", "1", null), ps.get(1));
-        var e = assertThrows(dev.laconic.cli.Jsonl.BadInput.class, () -> run(other, settings(4), dir));
+        var e = assertThrows(dev.laconic.training.Jsonl.BadInput.class, () -> run(other, settings(4), dir));
         assertTrue(e.getMessage().contains("samples.jsonl:1:"), e.getMessage());
     }
 

@@ -111,8 +111,8 @@ class RlTrainerTest {
         RunDir run = new RunDir(tmp.resolve("all-cut"));
         RolloutMetrics.AllCut e = assertThrows(RolloutMetrics.AllCut.class, () ->
                 run(false, -2, new Setup(0.2, 2, 3, 5, 4, 6, 1, 1e-3, Long.MAX_VALUE), run, false, TinyPolicy::terminated, null));
-        assertTrue(e.getMessage().startsWith("rollout 1: all 6 samples were cut at --max-tokens 4"), e.getMessage());
-        assertTrue(e.getMessage().contains("Raise --max-tokens"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("rollout 1: all 6 samples were cut at maxTokens 4"), e.getMessage());
+        assertTrue(e.getMessage().contains("Raise maxTokens"), e.getMessage());
         assertEquals(List.of(), Files.readAllLines(run.metrics()));
         assertEquals(List.of(), run.checkpointSteps());
     }

@@ -71,7 +71,7 @@ class RolloutTest {
         RolloutMetrics.requireSomeTerminated(r, 60);
         Rollout allCut = new Rollout(4, 2, List.of(item(0, 8, false, true), item(0, 8, false, true)));
         var e = assertThrows(RolloutMetrics.AllCut.class, () -> RolloutMetrics.requireSomeTerminated(allCut, 8));
-        assertTrue(e.getMessage().startsWith("rollout 4: all 2 samples were cut at --max-tokens 8"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("rollout 4: all 2 samples were cut at maxTokens 8"), e.getMessage());
         assertTrue(e instanceof IllegalStateException, "a user-facing error (one line, exit 1)");
     }
 

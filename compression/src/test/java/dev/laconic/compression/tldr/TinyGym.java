@@ -1,6 +1,5 @@
 package dev.laconic.compression.tldr;
 
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.gym.GymData;
 import dev.laconic.compression.gym.GymModel;
 import dev.laconic.compression.gym.GymTokenizer;
@@ -9,6 +8,7 @@ import dev.laconic.compression.gym.System1Writer;
 import dev.laconic.compression.gym.System2Writer;
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.ModelConfig;
 import dev.laconic.transformer.Transformer;

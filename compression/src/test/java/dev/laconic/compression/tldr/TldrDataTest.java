@@ -1,13 +1,13 @@
 package dev.laconic.compression.tldr;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.laconic.cli.Jsonl;
 import dev.laconic.compression.checker.AnswerChecker;
 import dev.laconic.compression.eval.DataFormat;
 import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.Protocol;
 import dev.laconic.compression.eval.Sample;
+import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -233,6 +233,6 @@ class TldrTrainerTest {
         assertEquals(rb, References.read(b.dir()));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TldrTrainer.references(new RunDir(dir.resolve("c")),
                 null, null, DType.F32, null, start.transformer(), tok, dev, EVAL, null));
-        assertTrue(e.getMessage().contains("--ref-short"), e.getMessage());
+        assertTrue(e.getMessage().contains("give the short reference point"), e.getMessage());
     }
 }

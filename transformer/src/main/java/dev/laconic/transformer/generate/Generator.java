@@ -1,6 +1,5 @@
 package dev.laconic.transformer.generate;
 
-import it.unimi.dsi.fastutil.floats.FloatArrayList;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import dev.laconic.transformer.KVCache;
 import dev.laconic.transformer.Transformer;
@@ -60,7 +59,7 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
         final KVCache cache;
         final SplittableRandom rng;
         final IntArrayList ids = new IntArrayList();
-        final FloatArrayList logprobs = new FloatArrayList();
+        float[] logprobs = new float[16];   // logprobs[i]: of ids.getInt(i), the first ids.size() in use
         boolean thinking;            // inside a thinking block
         int reasoningTokens;
         Completion.Finish finish;
@@ -72,6 +71,13 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
             // one independent stream per (prompt, sample): results do not depend on batching
             this.rng = new SplittableRandom(mix(seed, stream, sample));
             this.thinking = thinking;
+        }
+
+        /** The log-probability of the id just added to {@link #ids}. */
+        void logprob(float lp) {
+            int i = ids.size() - 1;
+            if (i >= logprobs.length) logprobs = Arrays.copyOf(logprobs, Math.max(2 * logprobs.length, i + 1));
+            logprobs[i] = lp;
         }
     }
 
@@ -158,7 +164,7 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
     /** Records a picked token; returns the ids to feed next (the token, or it plus the forced think end). */
     private int[] accept(Seq q, Sampler.Pick pick, GenerationConfig gc, Listener listener) {
         q.ids.add(pick.token());
-        q.logprobs.add(pick.logprob());
+        q.logprob(pick.logprob());
         if (listener != null) listener.token(q.prompt, q.sample, pick.token());
         if (q.thinking) {
             if (pick.token() == thinkEndId) q.thinking = false;
@@ -176,7 +182,7 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
             int[] forced = Arrays.copyOf(thinkForce, room);
             for (int id : forced) {
                 q.ids.add(id);
-                q.logprobs.add(0f);
+                q.logprob(0f);
                 if (listener != null) listener.token(q.prompt, q.sample, id);
             }
             q.thinking = false;
@@ -191,8 +197,7 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
 
     private Completion complete(Seq q) {
         int[] ids = q.ids.toIntArray();
-        float[] lp = new float[ids.length];
-        for (int i = 0; i < lp.length; i++) lp[i] = q.logprobs.get(i);
+        float[] lp = Arrays.copyOf(q.logprobs, ids.length);
         String text = decode.apply(ids);
         String reasoning = "", answer = text;
         int cut = -1;

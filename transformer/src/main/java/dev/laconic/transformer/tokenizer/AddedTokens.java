@@ -1,11 +1,12 @@
 package dev.laconic.transformer.tokenizer;
 
-import it.unimi.dsi.fastutil.chars.Char2ObjectOpenHashMap;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Finds added tokens (tokenizer.json "added_tokens", special or not) in text before it reaches the normalizer and
@@ -24,24 +25,25 @@ final class AddedTokens {
     /** A token and the text it is matched as (its content, normalized when the token is). */
     private record Entry(Token token, String text) {}
 
-    private final Char2ObjectOpenHashMap<Entry[]> byFirstChar = new Char2ObjectOpenHashMap<>();
+    private final Map<Character, Entry[]> byFirstChar = new HashMap<>();
     private final long[] firstChars = new long[1024];              // bit set over chars: cheap rejection per char
 
     /** {@code texts.get(i)} is the string matched for {@code tokens.get(i)}. */
     AddedTokens(List<Token> tokens, List<String> texts) {
-        var groups = new Char2ObjectOpenHashMap<List<Entry>>();
+        var groups = new HashMap<Character, List<Entry>>();
         for (int i = 0; i < tokens.size(); i++) {
             String text = texts.get(i);
             if (!text.isEmpty()) {
                 groups.computeIfAbsent(text.charAt(0), k -> new ArrayList<>()).add(new Entry(tokens.get(i), text));
             }
         }
-        for (var e : groups.char2ObjectEntrySet()) {
+        for (var e : groups.entrySet()) {
             // longest first, so the first hit at a position is the longest (a stable sort keeps the listed order)
             List<Entry> g = e.getValue();
             g.sort(Comparator.comparingInt((Entry x) -> -x.text().length()));
-            byFirstChar.put(e.getCharKey(), g.toArray(Entry[]::new));
-            firstChars[e.getCharKey() >>> 6] |= 1L << e.getCharKey();
+            char c = e.getKey();
+            byFirstChar.put(c, g.toArray(Entry[]::new));
+            firstChars[c >>> 6] |= 1L << c;
         }
     }
 

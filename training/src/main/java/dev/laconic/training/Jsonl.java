@@ -1,0 +1,98 @@
+package dev.laconic.training;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * JSON Lines in and out. Every input line is parsed and checked before any output is written, and
+ * a fault names the file, the line and the field: {@code data.jsonl:12: field "ids": expected an array}.
+ */
+public final class Jsonl {
+    public static final ObjectMapper JSON = new ObjectMapper();
+
+    private Jsonl() {}
+
+    /** A fault in an input file; the message is ready for the user. */
+    public static final class BadInput extends RuntimeException {
+        public BadInput(String message) { super(message); }
+    }
+
+    /** A parsed line and where it came from. */
+    public record Line(Path file, int number, ObjectNode json) {
+        public BadInput error(String field, String problem) {
+            return new BadInput(file + ":" + number + ": field \"" + field + "\": " + problem);
+        }
+
+        public String text(String field) {
+            JsonNode n = json.get(field);
+            if (n == null) throw error(field, "missing");
+            if (!n.isTextual()) throw error(field, "expected a string");
+            return n.asText();
+        }
+
+        /** Integer array field; every element must be in [0, bound). */
+        public int[] ids(String field, int bound) {
+            JsonNode n = json.get(field);
+            if (n == null) throw error(field, "missing");
+            if (!n.isArray()) throw error(field, "expected an array of token ids");
+            int[] out = new int[n.size()];
+            for (int i = 0; i < out.length; i++) {
+                JsonNode e = n.get(i);
+                if (!e.canConvertToInt() || !e.isIntegralNumber()) throw error(field, "element " + i + " is not an integer");
+                out[i] = e.asInt();
+                if (out[i] < 0 || out[i] >= bound) throw error(field, "id " + out[i] + " at index " + i + " is outside the vocabulary [0, " + bound + ")");
+            }
+            return out;
+        }
+
+        public boolean has(String field) { return json.has(field); }
+    }
+
+    /** Reads every non-blank line; a line that is not a JSON object fails with its number. */
+    public static List<Line> read(Path file) {
+        List<Line> out = new ArrayList<>();
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String s;
+            int n = 0;
+            while ((s = r.readLine()) != null) {
+                n++;
+                if (s.isBlank()) continue;
+                JsonNode node;
+                try {
+                    node = JSON.readTree(s);
+                } catch (JsonProcessingException e) {
+                    throw new BadInput(file + ":" + n + ": not valid JSON: " + e.getOriginalMessage());
+                }
+                if (!(node instanceof ObjectNode o)) throw new BadInput(file + ":" + n + ": expected a JSON object");
+                out.add(new Line(file, n, o));
+            }
+        } catch (NoSuchFileException e) {
+            throw new BadInput(file + ": no such file");
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new BadInput(file + ": not UTF-8 text");
+        } catch (IOException e) {
+            throw new BadInput(file + ": cannot read: " + e.getMessage());
+        }
+        return out;
+    }
+
+    /** One compact JSON line. */
+    public static String line(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
