@@ -102,10 +102,10 @@ public final class GymCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Backend chosen = backend.backend();   // the one choice of this run
-            return Flags.named(FLAGS, this::run);
+            return Flags.named(FLAGS, () -> run(chosen));
         }
 
-        private Integer run() throws Exception {
+        private Integer run(Backend chosen) throws Exception {
             if (levelWeights.size() != Problem.LEVELS.size())
                 throw new IllegalArgumentException("--level-weights needs " + Problem.LEVELS.size() + " values");
             double[] w = levelWeights.stream().mapToDouble(Double::doubleValue).toArray();

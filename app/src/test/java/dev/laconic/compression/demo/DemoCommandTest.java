@@ -8,11 +8,14 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -33,6 +36,32 @@ class DemoCommandTest {
         return buf.toString();
     }
 
+    static final Pattern SUM = Pattern.compile("What is (\\d+(?: \\+ \\d+)+)\\?");
+    static final Pattern BOXED = Pattern.compile("\\\\boxed\\{([^}]*)}");
+
+    /**
+     * The fraction of a run's samples whose last \\boxed{} answer is the sum of the operands in their test
+     * prompt, computed here with BigInteger from DIR/data/test.jsonl: independent of the checker and the
+     * evaluator that wrote the summary.
+     */
+    static double independentAccuracy(Path demo, Path evalDir) throws Exception {
+        List<String> test = Files.readAllLines(demo.resolve("data/test.jsonl"));
+        int correct = 0, n = 0;
+        for (String line : Files.readAllLines(evalDir.resolve("samples.jsonl"))) {
+            JsonNode sample = JSON.readTree(line);
+            String prompt = JSON.readTree(test.get(sample.get("index").asInt())).get("prompt").asText();
+            Matcher q = SUM.matcher(prompt);
+            assertTrue(q.find(), prompt);
+            BigInteger sum = BigInteger.ZERO;
+            for (String operand : q.group(1).split(" \\+ ")) sum = sum.add(new BigInteger(operand));
+            String answer = null;
+            for (Matcher b = BOXED.matcher(sample.get("completion").asText()); b.find(); ) answer = b.group(1).strip();
+            if (sum.toString().equals(answer)) correct++;
+            n++;
+        }
+        return (double) correct / n;
+    }
+
     @Test
     void quickDemoRunsEveryStageAndReportsEveryModel(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("demo");
@@ -49,7 +78,8 @@ class DemoCommandTest {
             assertEquals(ev.get("accuracy").asDouble(), m.get("accuracy").asDouble());
             assertEquals(ev.get("mean_completion_tokens").asDouble(), m.get("mean_completion_tokens").asDouble());
             assertEquals(1 - m.get("mean_completion_tokens").asDouble() / longTokens, m.get("token_reduction").asDouble(), 1e-12);
-            assertTrue(m.get("accuracy").asDouble() >= 0 && m.get("accuracy").asDouble() <= 1);
+            assertEquals(independentAccuracy(out, Path.of(m.get("run_dir").asText())), m.get("accuracy").asDouble(), 1e-12,
+                    m.get("name") + ": the accuracy recomputed from the prompts' own arithmetic");
             assertEquals(12, ev.get("problems").asInt(), "the same 12 test problems for every model");
         }
         for (String f : List.of("pareto.png", "tldr-dynamic/weights.png", "rl-alpha-0.4/curves.png", "tldr-dynamic/final/model.safetensors"))
@@ -65,6 +95,8 @@ class DemoCommandTest {
             assertEquals(computes, line.contains(" --backend cpu"), "the backend is passed to the stages that compute: " + line);
         }
         assertTrue(log.contains("One test problem"), "prints a sample problem side by side");
+        // the shipped models keep their styles: the direct-answer model is far shorter than the long reasoner
+        assertTrue(s.get("models").get(1).get("mean_completion_tokens").asDouble() < 0.5 * longTokens, s.toString());
 
         String again = run(out);
         assertFalse(again.contains("$ ./laconic"), "a rerun finds every stage done: " + again);
