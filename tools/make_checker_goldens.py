@@ -60,9 +60,9 @@ EQUIVALENCE = [
     # --- radicals, pi and numeric evaluation
     (r"2\sqrt{3}", r"\sqrt{12}", True, "radical simplification"),
     (r"\sqrt{2}", r"2", False, "root of two is not two"),
-    (r"\sqrt{2}", r"1.4142", True, "decimal within 1e-4 (methods.md); kept: math-verify compares 6 decimals"),
-    (r"3.14", r"\pi", False, "5e-4 off"),
-    (r"3.1416", r"\pi", True, "within 1e-4 relative (methods.md); kept: math-verify compares 6 decimals"),
+    (r"\sqrt{2}", r"1.4142", False, "a decimal approximation of an irrational is not the answer"),
+    (r"3.14", r"\pi", False, "an approximation of pi"),
+    (r"3.1416", r"\pi", False, "a decimal approximation of pi is not pi"),
     (r"12\pi", r"12 \pi", True, "spaces"),
     (r"288 \pi", r"288", False, "pi is a factor"),
     (r"\frac{20000}{\pi}", r"\dfrac{20000}{\pi}", True, "dfrac"),
@@ -94,7 +94,7 @@ EQUIVALENCE = [
     (r"\frac{5\pi}{4}", r"\frac{4\pi}{5}", False, "swapped"),
     (r"\frac{\pi}{3}", r"\frac{\pi}{6}", False, "other angle"),
     (r"\sqrt{3}/2", r"\frac{\sqrt3}{2}", True, "slash with a radical"),
-    (r"\ln 2", r"0.6931", True, "logarithm value within 1e-4 relative; kept: math-verify compares 6 decimals"),
+    (r"\ln 2", r"0.6931", False, "a decimal approximation of a logarithm is not the answer"),
     (r"\frac{1}{2}x", r"\frac{x}{2}", True, "coefficient placement"),
     (r"\frac{-b}{2a}", r"-\frac{b}{2a}", True, "sign placement with variables"),
     (r"2^{-1}", r"\frac12", True, "negative exponent"),
@@ -266,6 +266,802 @@ EQUIVALENCE = [
     (r"0", r"0.00001", False, "no absolute tolerance near zero"),
     (r"999", r"999.5", False, "half off"),
 ]
+
+# MATH500 references (../shared/data/math500.jsonl, the `answer` field as written there) with the ways
+# models spell them, right and wrong: (reference, [(prediction, expected, why), ...]).
+MATH500_SPELLINGS = [
+    (r"\left( 3, \frac{\pi}{2} \right)", [
+        (r"(3, \pi/2)", True, "slash inside a tuple"),
+        (r"\left(3, 1.5708\right)", False, "a decimal for an irrational element"),
+        (r"\left( \frac{\pi}{2}, 3 \right)", False, "swapped pair"),
+        (r"(-3, \frac{\pi}{2})", False, "sign of r"),
+    ]),
+    (r"p - q", [
+        (r"-(q-p)", True, "negated difference"),
+        (r"p + q", False, "sign"),
+    ]),
+    (r"\frac{14}{3}", [
+        (r"4\frac{2}{3}", True, "mixed number"),
+        (r"14/3", True, "slash fraction"),
+        (r"\dfrac{28}{6}", True, "unreduced"),
+        (r"4.666667", True, "six decimals"),
+        (r"\frac{3}{14}", False, "inverted"),
+        (r"4\frac{1}{3}", False, "other mixed number"),
+    ]),
+    (r"\text{Evelyn}", [
+        (r"evelyn", True, "case of a name"),
+        (r"\text{Emily}", False, "other name"),
+    ]),
+    (r"90^\circ", [
+        (r"90", True, "degrees dropped"),
+        (r"90^{\circ}", True, "braced circ"),
+        (r"90 \text{ degrees}", True, "unit in text"),
+        (r"90°", True, "unicode degree sign; kept: math-verify reads 90° only one way round"),
+        (r"270^\circ", False, "other angle"),
+        (r"45^\circ", False, "other angle"),
+    ]),
+    (r"3\sqrt{13}", [
+        (r"\sqrt{117}", True, "radical simplification"),
+        (r"3 \sqrt{13}", True, "space"),
+        (r"3\sqrt 13", False, "TeX reads \\sqrt 13 as \\sqrt{1}3"),
+        (r"10.8167", False, "a decimal approximation of a radical"),
+        (r"\sqrt{39}", False, "3 inside the root"),
+    ]),
+    (r"\frac{3}{56}", [
+        (r"3/56", True, "slash fraction"),
+        (r"\frac{6}{112}", True, "unreduced"),
+        (r"0.05357", True, "the fraction rounded to 5 places, 3e-5 relative; kept: math-verify compares 6 decimals"),
+        (r"\frac{56}{3}", False, "inverted"),
+        (r"0.0536", False, "rounded to 4 places: 5e-4 relative"),
+    ]),
+    (r"\sqrt{51}", [
+        (r"51^{1/2}", True, "fractional power"),
+        (r"7.1414", False, "a decimal approximation of a radical"),
+        (r"\sqrt{50}", False, "other radicand"),
+    ]),
+    (r"6 - 5i", [
+        (r"-5i + 6", True, "term order"),
+        (r"6 + 5i", False, "conjugate"),
+        (r"6 - 5", False, "the imaginary unit counts"),
+    ]),
+    (r"\pi", [
+        (r"π", True, "unicode pi"),
+        (r"3.14159", False, "a decimal approximation of pi"),
+        (r"3.141593", False, "six decimals are still an approximation; kept: math-verify rounds to 6 decimals"),
+        (r"\frac{22}{7}", False, "a rational approximation of pi"),
+        (r"\frac{355}{113}", False, "a rational approximation of pi, 8e-8 off"),
+        (r"2\pi", False, "factor 2"),
+        (r"\pi^2", False, "square"),
+    ]),
+    (r"6+9i", [
+        (r"9i+6", True, "term order"),
+        (r"6 + 9 i", True, "spaces; kept: math-verify reads the spaced i as a symbol and the reference's as the imaginary unit"),
+        (r"6-9i", False, "conjugate"),
+        (r"9+6i", False, "parts swapped"),
+    ]),
+    (r"13535", [
+        (r"13,535", True, "thousands separator"),
+        (r"13{,}535", True, "braced thousands separator"),
+        (r"13\,535", True, "thin-space thousands separator; kept: math-verify does not read \\, between digits"),
+        (r"13,553", False, "digits swapped"),
+        (r"1353.5", False, "decimal point"),
+    ]),
+    (r"x=5", [
+        (r"x = 5.0", True, "trailing .0"),
+        (r"x=-5", False, "sign"),
+        (r"x=\frac{5}{2}", False, "other value"),
+    ]),
+    (r"1,-2", [
+        (r"x=1 \text{ or } x=-2", True, "solutions as assignments"),
+        (r"\{1,-2\}", True, "a set of solutions"),
+        (r"-2, 1", True, "order of solutions"),
+        (r"1, 2", False, "sign of one solution"),
+        (r"1", False, "a missing solution"),
+        (r"-1, 2", False, "both signs"),
+    ]),
+    (r"52_8", [
+        (r"52_{8}", True, "braced base"),
+        (r"42_8", False, "other digit"),
+    ]),
+    (r"11\sqrt2", [
+        (r"11\sqrt{2}", True, "braces"),
+        (r"\sqrt{2} \cdot 11", True, "factor order with cdot"),
+        (r"15.556", False, "a decimal approximation of a radical"),
+        (r"11\sqrt3", False, "other radical"),
+    ]),
+    (r"\frac{243}{625}", [
+        (r"0.3888", True, "exact decimal"),
+        (r"243/625", True, "slash fraction"),
+        (r"\frac{243}{652}", False, "digits swapped"),
+        (r"0.388", False, "truncated, 2e-3 off"),
+    ]),
+    (r"3, 5, 7", [
+        (r"\{3, 5, 7\}", True, "set braces"),
+        (r"7, 3, 5", True, "order"),
+        (r"3, 5, 7, 9", False, "an extra solution"),
+        (r"3, 5", False, "a missing solution"),
+    ]),
+    (r"70 \sqrt{2}", [
+        (r"\sqrt{9800}", True, "radical simplification"),
+        (r"98.99", False, "a decimal approximation of a radical"),
+        (r"70", False, "the radical counts"),
+    ]),
+    (r"1.25", [
+        (r"\frac54", True, "fraction"),
+        (r"1\frac14", True, "mixed number"),
+        (r"\frac{5}{4}", True, "fraction"),
+        (r"125\%", True, "percent of a number"),
+        (r"1.2", False, "rounded away"),
+        (r"125", False, "decimal point"),
+    ]),
+    (r"x^5 - x^4 + x^3 - x^2 + x - 1", [
+        (r"-1 + x - x^2 + x^3 - x^4 + x^5", True, "ascending order"),
+        (r"x^5 - x^4 + x^3 - x^2 + x + 1", False, "constant sign"),
+        (r"x^5 + x^4 + x^3 + x^2 + x + 1", False, "signs"),
+    ]),
+    (r"-\frac{\pi}{6}", [
+        (r"-\pi/6", True, "slash"),
+        (r"-30^\circ", False, "degrees are not radians"),
+        (r"-0.5236", False, "a decimal approximation of an angle in radians"),
+        (r"\frac{11\pi}{6}", False, "a coterminal angle is another number"),
+        (r"\frac{\pi}{6}", False, "sign"),
+    ]),
+    (r"0.15", [
+        (r".15", True, "no leading zero"),
+        (r"15\%", True, "percent of a fraction"),
+        (r"0.150", True, "trailing zero"),
+        (r"0.015", False, "factor 10"),
+        (r"0.16", False, "last digit"),
+    ]),
+    (r"9901", [
+        (r"9,901", True, "thousands separator"),
+        (r"9{,}901", True, "braced thousands separator"),
+        (r"9910", False, "digits swapped"),
+    ]),
+    (r"-256", [
+        (r"-2^8", True, "power binds before the sign"),
+        (r"(-2)^8", False, "an even power of a negative number is positive"),
+        (r"256", False, "sign"),
+    ]),
+    (r"\frac{35}{64}", [
+        (r"0.546875", True, "exact decimal"),
+        (r"35/64", True, "slash fraction"),
+        (r"\frac{35}{46}", False, "digits swapped"),
+    ]),
+    (r"40_9", [
+        (r"40_{9}", True, "braced base"),
+        (r"36", False, "the question asks for base 9: the numeral's decimal value is not the answer"),
+    ]),
+    (r"\frac{3\sqrt{3}}{4}", [
+        (r"\frac{3}{4}\sqrt{3}", True, "coefficient"),
+        (r"0.75\sqrt{3}", True, "a decimal coefficient that is exact"),
+        (r"\frac{\sqrt{27}}{4}", True, "radical simplification"),
+        (r"1.299", False, "a decimal approximation of a radical"),
+        (r"\frac{3\sqrt{3}}{2}", False, "denominator"),
+    ]),
+    (r"\cot x", [
+        (r"\frac{1}{\tan x}", True, "reciprocal"),
+        (r"\cos x / \sin x", True, "quotient; kept: math-verify does not simplify cos(x)/sin(x) to cot(x)"),
+        (r"-\cot x", False, "sign"),
+        (r"\csc x", False, "other function"),
+    ]),
+    (r"\frac{11}{36}", [
+        (r"11/36", True, "slash fraction"),
+        (r"0.30556", True, "the fraction rounded to 5 places; kept: math-verify compares 6 decimals"),
+        (r"0.3056", False, "rounded to 4 places: 1.5e-4 relative"),
+        (r"\frac{11}{63}", False, "digits swapped"),
+    ]),
+    (r"(-2,1)", [
+        (r"(-2, 1)", True, "space"),
+        (r"\left(-2,1\right)", True, "left/right"),
+        (r"(1,-2)", False, "ordered pair"),
+        (r"[-2,1]", False, "closed interval"),
+    ]),
+    (r"\sqrt{5}", [
+        (r"5^{1/2}", True, "fractional power"),
+        (r"\sqrt5", True, "shorthand"),
+        (r"2.236", False, "a decimal approximation of a radical"),
+        (r"5", False, "the root counts"),
+    ]),
+    (r"1 \pm \sqrt{19}", [
+        (r"1+\sqrt{19}, 1-\sqrt{19}", True, "both roots"),
+        (r"1 - \sqrt{19}, 1 + \sqrt{19}", True, "both roots, other order"),
+        (r"1 \pm \sqrt{17}", False, "radicand"),
+        (r"-1 \pm \sqrt{19}", False, "sign of the centre"),
+    ]),
+    (r"\begin{pmatrix} -1/3 \\ 2/3 \\ 5/3 \end{pmatrix}", [
+        (r"\begin{pmatrix} -\frac{1}{3} \\ \frac{2}{3} \\ \frac{5}{3} \end{pmatrix}", True, "fractions as \\frac"),
+        (r"\begin{bmatrix} -1/3 \\ 2/3 \\ 5/3 \end{bmatrix}", True, "bmatrix"),
+        (r"\begin{pmatrix} 1/3 \\ 2/3 \\ 5/3 \end{pmatrix}", False, "sign of one cell"),
+        (r"\begin{pmatrix} -1/3 \\ 5/3 \\ 2/3 \end{pmatrix}", False, "cells swapped"),
+    ]),
+    (r"145^\circ", [
+        (r"145", True, "degrees dropped"),
+        (r"145 \text{ degrees}", True, "unit in text"),
+        (r"35^\circ", False, "complement"),
+    ]),
+    (r"(a+5)(b+2)", [
+        (r"(b+2)(a+5)", True, "factor order"),
+        (r"(5+a)(2+b)", True, "term order"),
+        (r"(a+5)(b-2)", False, "sign"),
+    ]),
+    (r"(3,4]", [
+        (r"\left(3,4\right]", True, "left/right"),
+        (r"[3,4]", False, "closed end"),
+        (r"(3,4", False, "an unclosed interval is no interval"),
+    ]),
+    (r"\frac43", [
+        (r"\frac{4}{3}", True, "braces"),
+        (r"1\frac{1}{3}", True, "mixed number"),
+        (r"1.3333", True, "rounded to 4 places, 2.5e-5 relative; kept: math-verify compares 6 decimals"),
+        (r"\frac34", False, "inverted"),
+        (r"1.33", False, "rounded to 2 places: 2.5e-3 relative"),
+    ]),
+    (r"120^\circ", [
+        (r"120", True, "degrees dropped"),
+        (r"\frac{2\pi}{3}", False, "radians are not degrees"),
+        (r"60^\circ", False, "supplement"),
+    ]),
+    (r"\text{even}", [
+        (r"even", True, "text unwrapped"),
+        (r"\text{Even}", True, "case of a word"),
+        (r"\text{neither}", False, "other word"),
+    ]),
+    (r"\frac{11}{2}", [
+        (r"5.5", True, "exact decimal"),
+        (r"5\frac12", True, "mixed number"),
+        (r"\frac{2}{11}", False, "inverted"),
+        (r"5", False, "integer part only"),
+    ]),
+    (r"1+274i", [
+        (r"274i+1", True, "term order"),
+        (r"1-274i", False, "conjugate"),
+        (r"275", False, "real and imaginary parts added"),
+    ]),
+    (r"\frac{3840}{289}", [
+        (r"13.2872", True, "rounded to 4 places; kept: math-verify compares 6 decimals"),
+        (r"13.29", False, "rounded to 2 places: 2e-4 relative"),
+    ]),
+    (r"204_5", [
+        (r"204_{5}", True, "braced base"),
+        (r"54", False, "the question asks for base 5: the numeral's decimal value is not the answer"),
+    ]),
+    (r"28800", [
+        (r"28,800", True, "thousands separator"),
+        (r"28{,}800", True, "braced thousands separator"),
+        (r"2880", False, "factor 10"),
+    ]),
+    (r"3 \sqrt{5}", [
+        (r"\sqrt{45}", True, "radical simplification"),
+        (r"6.7082", False, "a decimal approximation of a radical"),
+        (r"5\sqrt{3}", False, "swapped"),
+    ]),
+    (r"\frac{\sqrt{3}}{3}", [
+        (r"\sqrt{3}/3", True, "slash"),
+        (r"\sqrt{\frac{1}{3}}", True, "root of a fraction"),
+        (r"0.57735", False, "a decimal approximation of a radical; kept: math-verify rounds to 6 decimals, 0.577350"),
+        (r"\sqrt{3}", False, "denominator"),
+    ]),
+    (r"\frac{2}{21}", [
+        (r"\frac{4}{42}", True, "unreduced"),
+        (r"\frac{1}{21}", False, "numerator"),
+    ]),
+    (r"30^\circ", [
+        (r"30", True, "degrees dropped"),
+        (r"30^{\circ}", True, "braced circ"),
+        (r"\frac{\pi}{6}", False, "radians are not degrees"),
+        (r"60", False, "other angle"),
+    ]),
+    (r"\frac65", [
+        (r"1.2", True, "exact decimal"),
+        (r"\frac{6}{5}", True, "braces"),
+        (r"\frac56", False, "inverted"),
+    ]),
+    (r"2107", [
+        (r"2,107", True, "thousands separator"),
+        (r"2017", False, "digits swapped"),
+    ]),
+    (r"3.21", [
+        (r"3.210", True, "trailing zero"),
+        (r"\frac{321}{100}", True, "fraction"),
+        (r"3.2", False, "rounded away"),
+        (r"3.12", False, "digits swapped"),
+    ]),
+    (r"\dfrac{17}{50}", [
+        (r"0.34", True, "exact decimal"),
+        (r"34\%", True, "percent"),
+        (r"\frac{17}{5}", False, "factor 10"),
+    ]),
+    (r"-\sqrt{3}", [
+        (r"-1.732", False, "a decimal approximation of a radical"),
+        (r"\sqrt{3}", False, "sign"),
+        (r"-\sqrt3", True, "shorthand"),
+        (r"-3^{1/2}", True, "fractional power"),
+    ]),
+    (r"\frac{4}{9}", [
+        (r"0.44444", True, "rounded to 5 places; kept: math-verify compares 6 decimals"),
+        (r"0.444", False, "1e-3 off"),
+        (r"\frac{9}{4}", False, "inverted"),
+    ]),
+    (r"\frac{270}7\text{ degrees}", [
+        (r"\frac{270}{7}^\circ", True, "degrees sign on a fraction"),
+        (r"38\frac{4}{7}", True, "mixed number"),
+        (r"\frac{270}{7}\pi", False, "a factor pi"),
+    ]),
+    (r"1736", [
+        (r"1,736", True, "thousands separator"),
+        (r"1{,}736", True, "braced thousands separator"),
+        (r"1763", False, "digits swapped"),
+    ]),
+    (r".0000672", [
+        (r"0.0000672", True, "leading zero"),
+        (r"6.72 \times 10^{-5}", True, "scientific notation"),
+        (r"6.72\cdot10^{-5}", True, "scientific notation with cdot"),
+        (r"0.000672", False, "factor 10"),
+        (r"6.72 \times 10^{-4}", False, "exponent"),
+    ]),
+    (r"5x - 7y + 11z + 4 = 0", [
+        (r"-5x+7y-11z-4=0", True, "both sides negated"),
+        (r"5x-7y+11z=-4", True, "constant moved"),
+        (r"5x - 7y + 11z = 4", False, "constant sign"),
+    ]),
+    (r"(2,\infty)", [
+        (r"(2, \infty)", True, "space"),
+        (r"\left(2,\infty\right)", True, "left/right"),
+        (r"[2,\infty)", False, "closed end"),
+        (r"(-\infty,2)", False, "other side"),
+    ]),
+    (r"\frac{13}{18}", [
+        (r"13/18", True, "slash"),
+        (r"\frac{18}{13}", False, "inverted"),
+    ]),
+    (r"10,\!080", [
+        (r"10{,}080", True, "braced thousands separator"),
+        (r"10\,080", True, "thin-space thousands separator; kept: math-verify does not read \\, between digits"),
+        (r"10080.0", True, "trailing .0"),
+        (r"1008", False, "a digit dropped"),
+        (r"10{,}800", False, "other number"),
+    ]),
+    (r"\frac{2}{3}", [
+        (r"0.6667", True, "rounded to 4 places, 5e-5 relative; kept: math-verify compares 6 decimals"),
+        (r"0.666667", True, "rounded to 6 places"),
+        (r"0.6666", False, "truncated, not rounded: 1e-4 off and not a rounding"),
+        (r"0.67", False, "5e-3 off"),
+    ]),
+    (r"\begin{pmatrix} -2 \\ -14 \\ -7 \end{pmatrix}", [
+        (r"\begin{pmatrix}-2\\-14\\-7\end{pmatrix}", True, "spaces"),
+        (r"\begin{pmatrix} 2 \\ 14 \\ 7 \end{pmatrix}", False, "signs"),
+        (r"\begin{pmatrix} -2 \\ -14 \end{pmatrix}", False, "length"),
+    ]),
+    (r"11,\! 111,\! 111,\! 100", [
+        (r"11{,}111{,}111{,}100", True, "braced thousands separators"),
+        (r"11\,111\,111\,100", True, "thin-space thousands separators; kept: math-verify does not read \\, between digits"),
+        (r"1,111,111,100", False, "a digit dropped"),
+    ]),
+    (r"(-1,6)", [
+        (r"(-1, 6)", True, "space"),
+        (r"(6,-1)", False, "swapped"),
+        (r"(-1,-6)", False, "sign"),
+    ]),
+    (r"\text{(C)}", [
+        (r"C", True, "letter alone"),
+        (r"\textbf{(C)}", True, "bold text"),
+        (r"(C)", True, "parentheses"),
+        (r"D", False, "other letter"),
+    ]),
+    (r"288 \pi", [
+        (r"288\pi", True, "no space"),
+        (r"\pi \cdot 288", True, "factor order"),
+        (r"904.78", False, "a decimal approximation of a multiple of pi"),
+        (r"144\pi", False, "factor 2"),
+    ]),
+    (r"\frac{16}{5}", [
+        (r"3.2", True, "exact decimal"),
+        (r"3\frac15", True, "mixed number"),
+        (r"\frac{5}{16}", False, "inverted"),
+    ]),
+    (r"\frac 59", [
+        (r"\frac{5}{9}", True, "braces"),
+        (r"0.5556", True, "rounded to 4 places; kept: math-verify compares 6 decimals"),
+        (r"0.55", False, "1e-2 off"),
+    ]),
+    (r"\$32,\!348", [
+        (r"\$32{,}348", True, "braced separator with currency"),
+        (r"32,348 \text{ dollars}", True, "unit in text"),
+        (r"\$32,384", False, "digits swapped"),
+    ]),
+    (r"-13x+3", [
+        (r"-13x-3", False, "constant sign"),
+        (r"13x+3", False, "coefficient sign"),
+    ]),
+    (r"\frac{1}{8}", [
+        (r"0.125", True, "exact decimal"),
+        (r"2^{-3}", True, "negative power"),
+        (r"8", False, "inverted"),
+    ]),
+    (r"\text{(E)}", [
+        (r"E", True, "letter alone"),
+        (r"\text{E}", True, "letter in text"),
+        (r"\text{(A)}", False, "other letter"),
+    ]),
+    (r"864 \mbox{ inches}^2", [
+        (r"864 \text{ square inches}", True, "unit words"),
+        (r"864 \text{ in}^2", True, "unit abbreviation"),
+        (r"846", False, "digits swapped"),
+    ]),
+    (r"1\frac{4}{5}", [
+        (r"1.8", True, "exact decimal"),
+        (r"1\frac{5}{4}", False, "other mixed number"),
+    ]),
+    (r"\dfrac{33}{100}", [
+        (r"0.33", True, "exact decimal"),
+        (r"33\%", True, "percent"),
+        (r"\frac13", False, "1% off"),
+    ]),
+    (r"18+2\pi", [
+        (r"2(9+\pi)", True, "factored"),
+        (r"24.28", False, "a decimal approximation of an expression with pi"),
+        (r"18+\pi", False, "factor of pi"),
+    ]),
+    (r"7\pi", [
+        (r"7 \pi", True, "space"),
+        (r"\frac{14\pi}{2}", True, "unreduced"),
+        (r"21.99", False, "a decimal approximation of a multiple of pi"),
+        (r"7", False, "the factor pi counts"),
+    ]),
+    (r"3 \pm 2 \sqrt{2}", [
+        (r"3 \pm \sqrt{8}", True, "radical simplification"),
+        (r"5.828, 0.172", False, "decimal approximations of both roots"),
+        (r"3 + 2\sqrt{2}", False, "one root of two"),
+    ]),
+    (r"\begin{pmatrix} -18 \\ -49 \\ 96 \end{pmatrix}", [
+        (r"\begin{bmatrix} -18 \\ -49 \\ 96 \end{bmatrix}", True, "bmatrix"),
+        (r"\begin{pmatrix} -18 \\ -49 \\ -96 \end{pmatrix}", False, "sign of one cell"),
+    ]),
+    (r"5.4 \text{ cents}", [
+        (r"5.4 \text{ cents}", True, "identical"),
+        (r"\$0.054", False, "the question asks for cents"),
+        (r"54", False, "decimal point"),
+    ]),
+    (r"(-\infty, 0]", [
+        (r"x \le 0", False, "an inequality is not read as an interval"),
+        (r"(-\infty, 0)", False, "open end"),
+        (r"\left(-\infty, 0\right]", True, "left/right"),
+    ]),
+    (r"1+2\sqrt{3}", [
+        (r"4.464", False, "a decimal approximation of a radical"),
+        (r"1+\sqrt{12}", True, "radical simplification"),
+    ]),
+    (r"12\pi", [
+        (r"37.7", False, "a decimal approximation of a multiple of pi"),
+        (r"12 \cdot \pi", True, "explicit product"),
+    ]),
+    (r"(2,4)", [
+        (r"\left( 2, 4 \right)", True, "left/right"),
+        (r"(4,2)", False, "swapped"),
+    ]),
+    (r"\frac{9}{100}", [
+        (r"0.09", True, "exact decimal"),
+        (r"9\%", True, "percent"),
+        (r"0.9", False, "factor 10"),
+    ]),
+    (r"\frac{13}{6}", [
+        (r"2\frac{1}{6}", True, "mixed number"),
+        (r"2.1667", True, "rounded to 4 places; kept: math-verify compares 6 decimals"),
+        (r"2.16", False, "3e-3 off"),
+    ]),
+    (r"4343_6", [
+        (r"4343_{6}", True, "braced base"),
+        (r"4343", False, "the base counts; kept: math-verify drops the base subscript"),
+    ]),
+    (r"58,500", [
+        (r"58500", True, "no separator"),
+        (r"58{,}500", True, "braced thousands separator"),
+        (r"\$58,500", True, "currency"),
+        (r"5850", False, "factor 10"),
+        (r"58.5", False, "a comma is no decimal point"),
+    ]),
+    (r"\frac{1}{16}", [
+        (r"0.0625", True, "exact decimal"),
+        (r"2^{-4}", True, "negative power"),
+        (r"\frac{1}{4}", False, "other power"),
+    ]),
+    (r"(-\sqrt{3}, \sqrt{3})", [
+        (r"(-1.732, 1.732)", False, "decimal approximations of the ends"),
+        (r"\left(-\sqrt3, \sqrt3\right)", True, "shorthand roots with left/right"),
+        (r"[-\sqrt{3}, \sqrt{3}]", False, "closed ends"),
+    ]),
+    (r"16 \sqrt{3}", [
+        (r"\sqrt{768}", True, "radical simplification"),
+        (r"27.71", False, "a decimal approximation of a radical"),
+        (r"16\sqrt{2}", False, "other radical"),
+    ]),
+    (r"1+2i", [
+        (r"2i+1", True, "term order"),
+        (r"1-2i", False, "conjugate"),
+    ]),
+    (r"(8,-2)", [
+        (r"(8, -2)", True, "space"),
+        (r"(-2,8)", False, "swapped"),
+    ]),
+    (r"\frac{20000}{\pi}", [
+        (r"20000/\pi", True, "slash"),
+        (r"6366.2", False, "a decimal approximation of an expression with pi"),
+        (r"20000\pi", False, "pi in the numerator"),
+    ]),
+    (r"\sqrt{66}", [
+        (r"8.124", False, "a decimal approximation of a radical"),
+        (r"66^{\frac{1}{2}}", True, "fractional power"),
+    ]),
+    (r"-\frac{3}{8}", [
+        (r"-0.375", True, "exact decimal"),
+        (r"\frac{-3}{8}", True, "sign in the numerator"),
+        (r"\frac{3}{8}", False, "sign"),
+    ]),
+    (r"326.5", [
+        (r"\frac{653}{2}", True, "fraction"),
+        (r"326.50", True, "trailing zero"),
+        (r"326", False, "fractional part"),
+    ]),
+    (r"\frac{13}{4}", [
+        (r"3.25", True, "exact decimal"),
+        (r"3\frac{1}{4}", True, "mixed number"),
+        (r"\frac{4}{13}", False, "inverted"),
+    ]),
+    (r"2 \sqrt{5}", [
+        (r"\sqrt{20}", True, "radical simplification"),
+        (r"4.4721", False, "a decimal approximation of a radical"),
+    ]),
+    (r"\begin{pmatrix} 16/49 \\ 48/49 \\ 24/49 \end{pmatrix}", [
+        (r"\begin{pmatrix} \frac{16}{49} \\ \frac{48}{49} \\ \frac{24}{49} \end{pmatrix}", True, "fractions as \\frac"),
+        (r"\begin{pmatrix} 16 \\ 48 \\ 24 \end{pmatrix}", False, "denominators dropped"),
+    ]),
+    (r"6\sqrt{2}", [
+        (r"\sqrt{72}", True, "radical simplification"),
+        (r"8.485", False, "a decimal approximation of a radical"),
+        (r"6\sqrt{3}", False, "other radical"),
+    ]),
+    (r"4.5", [
+        (r"\frac92", True, "fraction"),
+        (r"4\frac12", True, "mixed number"),
+        (r"4.50", True, "trailing zero"),
+        (r"45", False, "decimal point"),
+    ]),
+    (r"\left[ \frac{\pi^2}{8}, \frac{5 \pi^2}{4} \right]", [
+        (r"[1.2337, 12.337]", False, "decimal approximations of the ends"),
+        (r"\left(\frac{\pi^2}{8}, \frac{5\pi^2}{4}\right)", False, "open ends"),
+    ]),
+    (r".35625", [
+        (r"0.35625", True, "leading zero"),
+        (r"\frac{57}{160}", True, "fraction"),
+        (r"0.3563", False, "rounded to 4 places: 1.4e-4 relative"),
+    ]),
+    (r"\frac{639}{40}", [
+        (r"15.975", True, "exact decimal"),
+        (r"15\frac{39}{40}", True, "mixed number"),
+        (r"15.97", False, "3e-4 relative"),
+    ]),
+    (r"y = 2x + 3", [
+        (r"2x - y + 3 = 0", True, "implicit form"),
+        (r"y = 3x + 2", False, "slope and intercept swapped"),
+    ]),
+    (r"-2,1", [
+        (r"1, -2", True, "order of solutions"),
+        (r"x=-2, x=1", True, "solutions as assignments"),
+        (r"-2", False, "a missing solution"),
+    ]),
+    (r"\$18.90", [
+        (r"18.90 \text{ dollars}", True, "unit in text"),
+        (r"\$18.09", False, "digits swapped"),
+        (r"1890", False, "decimal point"),
+    ]),
+    (r"8 \pi", [
+        (r"25.13", False, "a decimal approximation of a multiple of pi"),
+        (r"8\pi", True, "no space"),
+    ]),
+    (r"15\mbox{ cm}^2", [
+        (r"15 \text{ cm}^2", True, "text instead of mbox"),
+        (r"15 cm^2", True, "bare unit with a power; kept: math-verify reads cm^2 as a product of symbols"),
+        (r"150", False, "factor 10"),
+    ]),
+    (r"137 \frac{1}{2}", [
+        (r"\frac{275}{2}", True, "improper fraction"),
+        (r"137\frac12", True, "shorthand"),
+        (r"137", False, "the fraction counts"),
+    ]),
+    (r"\$36", [
+        (r"36", True, "currency dropped"),
+        (r"\$36.00", True, "cents"),
+        (r"\$63", False, "digits swapped"),
+    ]),
+    (r"(2,12) \cup (12,102)", [
+        (r"(12,102) \cup (2,12)", True, "union order"),
+        (r"(2,102)", False, "a point is missing"),
+        (r"(2,12] \cup [12,102)", False, "closed ends"),
+    ]),
+    (r"\frac{7}{2}", [
+        (r"3.5", True, "exact decimal"),
+        (r"3\frac12", True, "mixed number"),
+        (r"\frac27", False, "inverted"),
+    ]),
+    (r"\frac{5}{13}", [
+        (r"0.3846", True, "rounded to 4 places; kept: math-verify compares 6 decimals"),
+        (r"\frac{13}{5}", False, "inverted"),
+    ]),
+    (r"2220", [
+        (r"2,220", True, "thousands separator"),
+        (r"2{,}220", True, "braced thousands separator"),
+        (r"222", False, "factor 10"),
+    ]),
+    (r"42", [
+        (r"42.0", True, "trailing .0"),
+        (r"\boxed{42}", True, "a boxed answer"),
+        (r"24", False, "digits swapped"),
+    ]),
+]
+
+# GSM8K test references (../shared/data/gsm8k-test.jsonl, the number after ####) with model spellings.
+GSM8K_SPELLINGS = [
+    ("70000", [
+        (r"70,000", True, "thousands separator"),
+        (r"70{,}000", True, "braced thousands separator"),
+        (r"70\,000", True, "thin-space thousands separator; kept: math-verify does not read \\, between digits"),
+        (r"70~000", True, "tied-space thousands separator; kept: math-verify does not read ~ between digits"),
+        (r"\$70{,}000", True, "currency and braced separator"),
+        (r"70{,}000 \text{ dollars}", True, "braced separator and unit"),
+        (r"7 \times 10^4", True, "scientific notation"),
+        (r"7000", False, "factor 10"),
+        (r"70{,}001", False, "last digit"),
+        (r"-70000", False, "sign"),
+    ]),
+    ("57500", [
+        (r"57{,}500", True, "braced thousands separator"),
+        (r"\$57,500.00", True, "currency, separator and cents"),
+        (r"5750", False, "factor 10"),
+        (r"57.5", False, "a comma is no decimal point"),
+    ]),
+    ("1450000", [
+        (r"1{,}450{,}000", True, "braced thousands separators"),
+        (r"1\,450\,000", True, "thin-space thousands separators; kept: math-verify does not read \\, between digits"),
+        (r"\$1.45 \times 10^6", True, "scientific notation with currency"),
+        (r"1450000.5", False, "within 1e-4 relative but not a rounding of the integer"),
+        (r"145000", False, "a digit dropped"),
+    ]),
+    ("2125", [
+        (r"2{,}125", True, "braced thousands separator"),
+        (r"2{,}125.00", True, "braced separator and cents"),
+        (r"2.125", False, "a decimal point is no thousands separator"),
+        (r"2{,}12", False, "two digits after a separator are no thousands group"),
+    ]),
+    ("18", [
+        (r"\$18.00", True, "currency and cents"),
+        (r"\text{18 dollars}", True, "number and unit in text; kept: math-verify reads '18dollars' as one symbol"),
+        (r"18.001", False, "within 1e-4 relative but not a rounding of 18"),
+        (r"9", False, "half"),
+    ]),
+    ("540", [
+        (r"\$540", True, "currency"),
+        (r"540 \text{ dollars}", True, "unit in text"),
+        (r"540.0", True, "trailing .0"),
+        (r"54", False, "factor 10"),
+        (r"541", False, "off by one"),
+    ]),
+    ("100", [
+        (r"100.01", False, "within 1e-4 relative but not a rounding of 100"),
+        (r"100.00", True, "trailing zeros"),
+        (r"99.99", False, "within 1e-4 relative but not a rounding of 100"),
+        (r"10^2", True, "power"),
+    ]),
+    ("460", [
+        (r"460 \text{ miles}", True, "unit in text"),
+        (r"460 miles", True, "unit word"),
+        (r"406", False, "digits swapped"),
+    ]),
+    ("366", [
+        (r"366 \text{ days}", True, "unit in text"),
+        (r"365", False, "off by one"),
+    ]),
+    ("694", [
+        (r"694.", True, "full stop; kept: math-verify fails to parse '694.'"),
+        (r"649", False, "digits swapped"),
+    ]),
+    ("125", [
+        (r"\frac{250}{2}", True, "arithmetic left undone"),
+        (r"5^3", True, "power"),
+        (r"12.5", False, "decimal point"),
+    ]),
+    ("3", [
+        (r"3.0", True, "trailing .0"),
+        (r"\text{3}", True, "number in text"),
+        (r"\frac{3}{1}", True, "denominator 1"),
+        (r"-3", False, "sign"),
+        (r"3.5", False, "fractional part"),
+    ]),
+    ("60", [
+        (r"60\%", True, "a 'what percent' question: the sign dropped; kept: math-verify reads 60% as 0.6 only"),
+        (r"60 \%", True, "percent with a space; kept: math-verify reads 60 % as 0.6 only"),
+        (r"60 percent", True, "percent as a word; kept: math-verify reads 'percent' as symbols"),
+        (r"0.6", False, "a fraction of one for a percentage: no factor 100 without a percent sign"),
+        (r"\frac{3}{5}", False, "a fraction of one for a percentage"),
+        (r"6\%", False, "factor 10"),
+    ]),
+    ("25", [
+        (r"\frac{1}{4}", False, "a fraction of one for a percentage"),
+    ]),
+    ("-10", [
+        (r"-10.0", True, "trailing .0"),
+        (r"- 10", True, "space after the sign"),
+        (r"-1", False, "factor 10"),
+    ]),
+    ("1600", [
+        (r"1{,}600", True, "braced thousands separator"),
+        (r"1~600", True, "tied-space thousands separator; kept: math-verify does not read ~ between digits"),
+        (r"\$1,600.00", True, "currency, separator and cents"),
+        (r"16{,}00", False, "a separator before two digits is no thousands group"),
+        (r"160", False, "factor 10"),
+    ]),
+    ("276000", [
+        (r"276{,}000", True, "braced thousands separator"),
+        (r"27{,}600", False, "factor 10"),
+    ]),
+]
+
+# A decimal against an exact irrational or symbolic answer, and the numbers where tolerance applies.
+APPROXIMATIONS = [
+    (r"0.7071", r"\frac{\sqrt2}{2}", False, "a decimal approximation of an irrational"),
+    (r"0.707107", r"\frac{\sqrt{2}}{2}", False, "six decimals are still an approximation; kept: math-verify rounds to 6 decimals"),
+    (r"1.732", r"\sqrt3", False, "a decimal approximation of a radical"),
+    (r"2.718", r"e", False, "e is not a number here, and no decimal is an irrational"),
+    (r"0.3333x", r"\frac{x}{3}", False, "an approximate coefficient of a variable"),
+    (r"0.5x", r"\frac{x}{2}", True, "an exact decimal coefficient"),
+    (r"1.5x^2", r"\frac{3x^2}{2}", True, "an exact decimal coefficient"),
+    (r"0.7071x", r"\frac{\sqrt2}{2}x", False, "an approximate irrational coefficient"),
+    (r"2.5\pi", r"\frac{5\pi}{2}", True, "an exact decimal coefficient of pi"),
+    (r"\sin\frac{\pi}{6}", r"0.5", True, "a trigonometric value that is exactly a decimal"),
+    (r"0.5", r"\cos\frac{\pi}{3}", True, "a trigonometric value that is exactly a decimal"),
+    (r"\sqrt{2.25}", r"1.5", True, "the root of a square decimal"),
+    (r"\sqrt{8}\sqrt{2}", r"4", True, "a product of radicals that is an integer"),
+    (r"\frac{\sqrt{12}}{\sqrt{3}}", r"2", True, "a quotient of radicals that is an integer"),
+    (r"\sqrt{2}^3", r"2\sqrt2", True, "a power of a radical"),
+    (r"\log_2 8", r"3.0", True, "an exact logarithm"),
+    (r"\ln 2", r"0.693147", False, "six decimals of a logarithm; kept: math-verify rounds to 6 decimals"),
+    (r"\frac{\pi}{4}", r"0.785", False, "a decimal approximation of an angle"),
+    (r"\frac{1}{\pi}", r"0.3183", False, "a decimal approximation of an expression with pi"),
+    (r"0.33333", r"\frac{1}{3}+0", True, "two numbers: tolerance in an expression; kept: math-verify compares 6 decimals"),
+    (r"33\frac{1}{3}\%", r"\frac13", True, "a mixed-number percent of a fraction; kept: math-verify does not read the mixed number before %"),
+    (r"33.33\%", r"\frac13", True, "a rounded percent of a fraction, 1e-4 relative; kept: math-verify compares 6 decimals"),
+    (r"33\%", r"\frac13", False, "a percent rounded to an integer is 1% off"),
+    (r"\frac{100}{3}\%", r"\frac{1}{3}", True, "an exact percent of a fraction"),
+    (r"12.5\%", r"0.125", True, "an exact percent"),
+    (r"0.125", r"12.5", False, "no factor 100 without a percent sign"),
+    (r"4.6666", r"\frac{14}{3}", False, "truncated, not rounded: not the fraction to 4 places"),
+    (r"0.05", r"\frac{1}{20}", True, "an exact decimal"),
+    (r"0.050", r"0.05", True, "trailing zero"),
+    (r"3.14159", r"3.1416", False, "two decimals are two exact numbers: no tolerance between them"),
+    (r"326.47", r"326.5", False, "a finer decimal is another number, although it rounds to the reference"),
+    (r"3.1415", r"3.1416", False, "two decimals that differ in the last place"),
+]
+
+# LaTeX thousands separators and look-alikes
+THOUSANDS = [
+    (r"1{,}000", r"1000", True, "braced thousands separator"),
+    (r"1\,000", r"1000", True, "thin-space thousands separator; kept: math-verify does not read \\, between digits"),
+    (r"1~000", r"1000", True, "tied-space thousands separator; kept: math-verify does not read ~ between digits"),
+    (r"1\ 000", r"1000", True, "control-space thousands separator; kept: math-verify does not read '\\ ' between digits"),
+    (r"1{,}000{,}000", r"10^6", True, "braced separators against a power"),
+    (r"1{,}000", r"1,000", True, "braced against plain separator"),
+    (r"1{,}001", r"1000", False, "last digit"),
+    (r"1\,000", r"100", False, "factor 10"),
+    (r"1{,}5", r"1.5", False, "a comma before one digit is no thousands group (no decimal comma)"),
+    (r"0{,}5", r"\frac12", False, "no decimal comma"),
+    (r"12{,}345{,}678", r"12345678", True, "two braced separators"),
+    (r"12{,}345{,}678", r"12345687", False, "digits swapped"),
+]
+
+EQUIVALENCE += [(pred, ref, expected, why) for ref, spellings in MATH500_SPELLINGS + GSM8K_SPELLINGS
+                for pred, expected, why in spellings]
+EQUIVALENCE += APPROXIMATIONS + THOUSANDS
+assert len({(p, r) for p, r, _, _ in EQUIVALENCE}) == len(EQUIVALENCE), "a case is listed twice"
 
 # (completion, reference, extracted, correct, why)
 EXTRACTION = [

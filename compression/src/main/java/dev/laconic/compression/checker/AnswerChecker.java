@@ -3,6 +3,7 @@ package dev.laconic.compression.checker;
 import dev.laconic.compression.checker.LatexExpr.Node;
 import dev.laconic.compression.checker.LatexExpr.Parsed;
 import dev.laconic.compression.checker.Normalizer.Normalized;
+import dev.laconic.compression.checker.NumericParser.Value;
 import dev.laconic.compression.checker.Structure.Composite;
 
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ import java.util.regex.Pattern;
  *       one side has it;</li>
  *   <li>tuples, intervals, sets, lists, matrices part by part ({@link Structure});</li>
  *   <li>two equations: side by side, or lhs - rhs proportional as functions;</li>
- *   <li>plain numbers with relative tolerance 1e-4, integers exactly ({@link NumericParser});</li>
+ *   <li>plain numbers: integers exactly, a decimal within relative 1e-4 and as a rounding of the other
+ *       number ({@link NumericParser});</li>
  *   <li>LaTeX expressions by value, or at fixed generic points when they have variables ({@link LatexExpr}).</li>
  * </ol>
  *
@@ -33,8 +35,12 @@ import java.util.regex.Pattern;
  * sign, its value divided by 100 also matches ({@code 50\%} ≡ {@code 0.5}). Two unsigned numbers
  * never match through a factor 100 ({@code 50} vs {@code 0.5} is wrong).
  *
- * <p>Approximations: a decimal matches an exact form when within 1e-4 relative ({@code 3.1416} ≡
- * {@code \pi}, {@code 3.14} ≢ {@code \pi}), the tolerance methods.md fixes for all numbers.
+ * <p>Approximations: the relative tolerance 1e-4 of methods.md is for two numbers, i.e. arithmetic
+ * on written integers and decimals ({@code 0.33333} ≡ {@code \frac13}, {@code 4.6667} ≡
+ * {@code \frac{14}{3}}). A decimal never matches an irrational or symbolic answer it approximates
+ * ({@code 0.7071} ≢ {@code \frac{\sqrt2}{2}}, {@code 3.1416} ≢ {@code \pi}, {@code \frac{355}{113}} ≢
+ * {@code \pi}), as in math-verify: such values, and expressions with variables at their sample
+ * points, must agree to float rounding.
  */
 public final class AnswerChecker {
     private AnswerChecker() {}
@@ -100,18 +106,15 @@ public final class AnswerChecker {
         if (ca != null || cb != null) return ca != null && cb != null && composites(ca, cb, pa, pb, depth);
         if (eqA || eqB) return eqA && eqB && equations(a, b, depth);
 
-        NumericParser.Value na = NumericParser.parse(a), nb = NumericParser.parse(b);
-        if (na != null && nb != null) {
-            if (NumericParser.equal(na, nb)) return true;
-            return percentVariant(na.value(), nb.value(), pa, pb);
-        }
-        return symbolic(a, b, pa, pb);
+        Value na = NumericParser.parse(a), nb = NumericParser.parse(b);
+        if (na != null && nb != null) return NumericParser.equal(na, nb) || percentVariant(na, nb, pa, pb);
+        return symbolic(a, b, na, nb, pa, pb);
     }
 
-    /** 50% ≡ 0.5: only when exactly one side carried a percent sign. */
-    private static boolean percentVariant(double a, double b, boolean pa, boolean pb) {
+    /** 50% ≡ 0.5: only when exactly one side carried a percent sign; the other side is scaled by 100. */
+    private static boolean percentVariant(Value a, Value b, boolean pa, boolean pb) {
         if (pa == pb) return false;
-        return pa ? NumericParser.close(a / 100, b) : NumericParser.close(a, b / 100);
+        return pa ? NumericParser.equal(a, b.times100()) : NumericParser.equal(a.times100(), b);
     }
 
     private static boolean composites(Composite a, Composite b, boolean pa, boolean pb, int depth) {
@@ -198,24 +201,28 @@ public final class AnswerChecker {
      * Both sides as LaTeX expressions: equal values (no variables), or equal values at every fixed
      * generic point (with variables; points where either side is undefined are skipped, and at least
      * {@link #MIN_POINTS} must remain).
+     *
+     * <p>Without variables, as numbers ({@link NumericParser#equal}): integers only on both sides
+     * compare exactly ({@code 2^{100}} is not {@code 2^{100}+1}); arithmetic on written numbers on both
+     * sides (decimals included) within the tolerance of numbers; anything else (\pi, a root, a
+     * logarithm on either side) by its value at float precision: a decimal approximation of an
+     * irrational answer is not the answer ({@code 0.7071} ≢ {@code \frac{\sqrt2}{2}}, {@code 3.1416} ≢
+     * {@code \pi}), while {@code \sin\frac{\pi}{6}} ≡ {@code 0.5} and {@code \sqrt{12}} ≡ {@code 2\sqrt3}.
      */
-    private static boolean symbolic(String a, String b, boolean pa, boolean pb) {
+    private static boolean symbolic(String a, String b, Value na, Value nb, boolean pa, boolean pb) {
         Parsed x = LatexExpr.parse(a), y = LatexExpr.parse(b);
+        // a plain number the expression grammar does not read (1,000,000 against 10^6) stands as its value
+        Value u = na != null ? na : x != null && x.variables().isEmpty() ? LatexExpr.value(x.node()) : null;
+        Value v = nb != null ? nb : y != null && y.variables().isEmpty() ? LatexExpr.value(y.node()) : null;
+        if (u != null && v != null) return NumericParser.equal(u, v) || percentVariant(u, v, pa, pb);
         if (x == null || y == null) return false;
         TreeSet<String> vars = new TreeSet<>(x.variables());
         vars.addAll(y.variables());
-        if (vars.isEmpty()) {
-            double u = x.node().eval(Map.of()), v = y.node().eval(Map.of());
-            // integers only on both sides: exact (2^{100} is not 2^{100}+1)
-            Rational ex = LatexExpr.exact(x.node()), ey = LatexExpr.exact(y.node());
-            if (ex != null && ey != null) return ex.equals(ey) || percentVariant(u, v, pa, pb);
-            return NumericParser.close(u, v) || percentVariant(u, v, pa, pb);
-        }
         int valid = 0;
         for (Map<String, Double> env : points(vars)) {
-            double u = x.node().eval(env), v = y.node().eval(env);
-            if (!Double.isFinite(u) || !Double.isFinite(v)) continue;
-            if (!closeAtPoint(u, v)) return false;
+            double f = x.node().eval(env), g = y.node().eval(env);
+            if (!Double.isFinite(f) || !Double.isFinite(g)) continue;
+            if (!closeAtPoint(f, g)) return false;
             valid++;
         }
         return valid >= MIN_POINTS;
@@ -242,8 +249,12 @@ public final class AnswerChecker {
         return out;
     }
 
-    /** At generic points values are never integers by design: plain relative tolerance, 0 within 1e-12. */
+    /**
+     * At generic points an expression is a function, not a number: no tolerance for approximate
+     * coefficients ({@code 0.3333x} ≢ {@code \frac{x}{3}}), only for float rounding
+     * ({@link NumericParser#sameValue}).
+     */
     private static boolean closeAtPoint(double u, double v) {
-        return Math.abs(u - v) <= NumericParser.REL_TOL * Math.max(Math.abs(u), Math.abs(v)) || Math.abs(u - v) < 1e-12;
+        return NumericParser.sameValue(u, v);
     }
 }

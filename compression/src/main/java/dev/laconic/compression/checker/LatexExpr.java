@@ -1,5 +1,6 @@
 package dev.laconic.compression.checker;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Map;
 import java.util.Set;
@@ -34,8 +35,11 @@ final class LatexExpr {
         double eval(Map<String, Double> env);
     }
 
-    /** A constant; {@code integer} holds the exact value of an integer literal (null for 2.5, \pi). */
-    record Num(double value, BigInteger integer) implements Node {
+    /**
+     * A constant; {@code integer} holds the exact value of an integer literal (null for 2.5, \pi),
+     * {@code decimal} the exact value of any written number (2.5, 18; null for \pi, \infty).
+     */
+    record Num(double value, BigInteger integer, BigDecimal decimal) implements Node {
         public double eval(Map<String, Double> env) { return value; }
     }
 
@@ -100,29 +104,52 @@ final class LatexExpr {
      * \binom; null when it has anything else (a variable, a decimal, \pi, a root) or is undefined.
      */
     static Rational exact(Node node) {
+        return exact(node, false);
+    }
+
+    /**
+     * The exact value of arithmetic on written numbers, decimals included (0.5 is 1/2): a number in
+     * the sense of the checker's tolerance. Null for anything with \pi, a root, a function, a
+     * variable or a non-integer power, whose value may be irrational.
+     */
+    static Rational rational(Node node) {
+        return exact(node, true);
+    }
+
+    /** The value of an expression without variables, for {@link NumericParser#equal}. */
+    static NumericParser.Value value(Node node) {
+        Node lit = node instanceof Neg(Node x) ? x : node;
+        int places = -1;
+        if (lit instanceof Num n && n.integer() == null && n.decimal() != null)
+            places = Math.max(n.decimal().stripTrailingZeros().scale(), 0);
+        return new NumericParser.Value(node.eval(Map.of()), exact(node), rational(node), places);
+    }
+
+    private static Rational exact(Node node, boolean decimals) {
         return switch (node) {
-            case Num n -> n.integer() == null ? null : Rational.of(n.integer(), BigInteger.ONE);
+            case Num n -> n.integer() != null ? Rational.of(n.integer(), BigInteger.ONE)
+                    : decimals && n.decimal() != null ? Rational.of(n.decimal()) : null;
             case Var v -> null;
             case Neg(Node x) -> {
-                Rational r = exact(x);
+                Rational r = exact(x, decimals);
                 yield r == null ? null : r.negate();
             }
-            case Frac(Node a, Node b) -> exactBin('/', a, b);
-            case Bin(char op, Node a, Node b) -> exactBin(op, a, b);
+            case Frac(Node a, Node b) -> exactBin('/', a, b, decimals);
+            case Bin(char op, Node a, Node b) -> exactBin(op, a, b, decimals);
             case Fn f -> switch (f.name()) {
                 case "fact" -> {
-                    Rational n = exact(f.x());
+                    Rational n = exact(f.x(), decimals);
                     yield n == null ? null : exactFactorial(n);
                 }
                 case "binom" -> {
-                    Rational n = exact(f.x()), k = exact(f.y());
+                    Rational n = exact(f.x(), decimals), k = exact(f.y(), decimals);
                     if (n == null || k == null) yield null;
                     Rational top = exactFactorial(n), a = exactFactorial(k), b = n.add(k.negate());
                     Rational c = b == null ? null : exactFactorial(b);
                     yield top == null || a == null || c == null ? null : top.divide(a.multiply(c));
                 }
                 case "abs" -> {
-                    Rational r = exact(f.x());
+                    Rational r = exact(f.x(), decimals);
                     yield r == null ? null : new Rational(r.num().abs(), r.den());
                 }
                 default -> null;
@@ -130,8 +157,8 @@ final class LatexExpr {
         };
     }
 
-    private static Rational exactBin(char op, Node a, Node b) {
-        Rational x = exact(a), y = exact(b);
+    private static Rational exactBin(char op, Node a, Node b, boolean decimals) {
+        Rational x = exact(a, decimals), y = exact(b, decimals);
         if (x == null || y == null) return null;
         return switch (op) {
             case '+' -> x.add(y);
@@ -223,7 +250,7 @@ final class LatexExpr {
 
     private static boolean isIntegerLiteral(Node n) {
         if (n instanceof Neg(Node x)) n = x;
-        return n instanceof Num(double v, BigInteger integer) && integer != null;
+        return n instanceof Num num && num.integer() != null;
     }
 
     private Node signed() {
@@ -329,7 +356,7 @@ final class LatexExpr {
         if (c == '{' || c == '(') return primary();
         if (Character.isDigit(c)) {
             pos++;
-            return new Num(c - '0', BigInteger.valueOf(c - '0'));
+            return new Num(c - '0', BigInteger.valueOf(c - '0'), BigDecimal.valueOf(c - '0'));
         }
         if (Character.isLetter(c)) {
             pos++;
@@ -350,7 +377,7 @@ final class LatexExpr {
         }
         String t = s.substring(start, pos);
         if (t.equals(".")) throw new Unparsable("lone '.'");
-        return new Num(Double.parseDouble(t), integer ? new BigInteger(t) : null);
+        return new Num(Double.parseDouble(t), integer ? new BigInteger(t) : null, new BigDecimal(t));
     }
 
     private Node letter() {
@@ -384,8 +411,8 @@ final class LatexExpr {
         String name = peekCommand();
         pos += 1 + name.length();
         switch (name) {
-            case "pi": return new Num(Math.PI, null);
-            case "infty": return new Num(Double.POSITIVE_INFINITY, null);
+            case "pi": return new Num(Math.PI, null, null);
+            case "infty": return new Num(Double.POSITIVE_INFINITY, null, null);
             case "frac": {
                 Node a = atom(), b = atom();
                 return new Frac(a, b);

@@ -38,6 +38,10 @@ final class Normalizer {
         s = s.replaceAll("\\\\(left|right)\\.", "");
         s = s.replaceAll("\\\\(left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|big|Big|bigg|Bigg)(?![a-zA-Z])", "");
 
+        // thousands separators: "1{,}000" (a comma in braces, so that TeX sets no space after it);
+        // "1\,000" and "1~000" (a thin or tied space) lose their space below
+        s = s.replace("{,}", ",");
+
         // spacing: "10,\!080", "10\,080", "1,\quad 2", "x~=~5"
         // (the look-behind keeps the matrix row break "\\" apart from "\ " and "\,")
         s = s.replaceAll("(?<!\\\\)\\\\(!|,|;|:| |quad|qquad)(?![a-zA-Z])", " ").replace('~', ' ');

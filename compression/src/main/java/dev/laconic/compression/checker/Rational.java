@@ -31,6 +31,12 @@ record Rational(BigInteger num, BigInteger den) {
         return new Rational(num, den);
     }
 
+    /** A written decimal, exactly: 0.15 = 3/20; null past {@link #MAX_BITS}. */
+    static Rational of(BigDecimal d) {
+        if (Math.abs((long) d.scale()) > 2_000) return null;
+        return d.scale() <= 0 ? of(d.toBigIntegerExact(), BigInteger.ONE) : of(d.unscaledValue(), BigInteger.TEN.pow(d.scale()));
+    }
+
     static Rational of(long n) { return new Rational(BigInteger.valueOf(n), BigInteger.ONE); }
 
     Rational add(Rational o) { return of(num.multiply(o.den).add(o.num.multiply(den)), den.multiply(o.den)); }
