@@ -63,18 +63,23 @@ class AnswerCheckerCasesTest {
         assertEquals(new AnswerChecker.Result(extracted, correct), r, why);
     }
 
-    /** The suite's shape: ≥ 150 cases, mostly LaTeX, many negatives, every disagreement explained. */
+    /**
+     * The suite's shape: ≥ 500 equivalence and ≥ 90 extraction cases, mostly LaTeX, many negatives,
+     * every disagreement explained.
+     */
     @Test
     void tableCoversTheSpec() throws IOException {
         List<JsonNode> cases = load("equivalence.jsonl");
-        assertTrue(cases.size() >= 150, "cases: " + cases.size());
+        assertTrue(cases.size() >= 500, "cases: " + cases.size());
         long latex = cases.stream().filter(n -> (n.get("pred").asText() + n.get("ref").asText()).contains("\\")).count();
         assertTrue(latex * 2 >= cases.size(), "LaTeX cases: " + latex);
         long negatives = cases.stream().filter(n -> !n.get("expected").asBoolean()).count();
-        assertTrue(negatives >= 50, "must-not-match cases: " + negatives);
+        assertTrue(negatives >= 250, "must-not-match cases: " + negatives);
+        List<JsonNode> extraction = load("extraction.jsonl");
+        assertTrue(extraction.size() >= 90, "extraction cases: " + extraction.size());
         long agree = 0;
         List<JsonNode> all = new ArrayList<>(cases);
-        all.addAll(load("extraction.jsonl"));
+        all.addAll(extraction);
         for (JsonNode n : all) {
             boolean label = n.has("expected") ? n.get("expected").asBoolean() : n.get("correct").asBoolean();
             if (label == n.get("math_verify").asBoolean()) agree++;
