@@ -37,6 +37,8 @@ public final class BenchCommand implements Callable<Integer> {
                     "DeepSeek-R1-Distill-Qwen-1.5B shapes, and prints achieved / limit per kernel; when a Python",
                     "with numpy is found, also numpy/OpenBLAS sgemm on the same shapes (ours / OpenBLAS)."})
     static final class RooflineCommand implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
         @Option(names = "--json", description = "Print {\"rows\": [...], \"machine\": {...}} instead of the table.")
         boolean json;
 
@@ -59,7 +61,7 @@ public final class BenchCommand implements Callable<Integer> {
         public Integer call() {
             Backend chosen = backend.backend();   // first: a missing backend is reported before any measuring
             if (threads != null) {
-                if (threads < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--threads must be >= 1");
+                if (threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be ≥ 1, not " + threads);
                 // Parallel reads this once, when it is first used; nothing has used it yet in this process.
                 System.setProperty("laconic.threads", Integer.toString(threads));
                 if (Parallel.threads() != threads) {
@@ -83,6 +85,9 @@ public final class BenchCommand implements Callable<Integer> {
     static final class JmhCommand implements Callable<Integer> {
         @CommandLine.Unmatched
         List<String> args = new ArrayList<>();
+
+        @Option(names = "--help", usageHelp = true, description = "Show this help message and exit (-h and every other argument go to JMH: bench jmh -h is JMH's help).")
+        boolean help;
 
         @Override
         public Integer call() throws Exception {

@@ -35,11 +35,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
-@Command(name = "rl", sortOptions = false,
+@Command(name = "rl", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Method B (Arora & Zanette): RL with the length-penalised correctness reward 1 − α·σ(z(len)) for correct samples, "
                 + "0 otherwise; RLOO advantages, k1 KL to the starting model, whitening, PPO clipping.",
                 "Writes RUN_DIR/{config.json, metrics.jsonl (one line per rollout), eval.jsonl, curves.png, checkpoints/, final/}. "
-                        + "Continue a stopped run with the same command and --resume."})
+                        + "Continue a stopped run with the same command and --resume.",
+                "Rollout and dev sampling are the method's settings below, not the model's generation_config.json."})
 public final class CompressRlCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", required = true, description = "Hugging Face model directory (the starting policy and the KL reference)") Path model;
@@ -61,15 +62,15 @@ public final class CompressRlCommand implements Callable<Integer> {
     @Option(names = "--loss-agg", defaultValue = "seq-mean", description = "seq-mean (per-sequence mean, then mean; the authors') or token-mean (default: ${DEFAULT-VALUE})") String lossAgg;
     @Option(names = "--template", description = "user turn with {problem} in it, \\n for a newline (default: Method B's instruction + \"Question: \" + problem; gym: the problem alone)") String template;
 
-    @Option(names = "--eval", description = "dev problems (same --format), evaluated in process on the current weights") Path evalData;
+    @Option(names = "--eval", description = "dev problems (same --format), evaluated in process on the current weights (default: none, no evaluation)") Path evalData;
     @Option(names = "--eval-every", defaultValue = "0", description = "evaluate every K rollouts; always before the first and after the last (default: ${DEFAULT-VALUE})") int evalEvery;
-    @Option(names = "--eval-limit", description = "evaluate only the first M dev problems") Integer evalLimit;
+    @Option(names = "--eval-limit", description = "evaluate only the first M dev problems (default: all)") Integer evalLimit;
     @Option(names = "--eval-n", defaultValue = "1", description = "samples per dev problem (default: ${DEFAULT-VALUE})") int evalN;
     @Option(names = "--eval-temperature", defaultValue = "0.6", description = "dev sampling temperature, Method B's protocol (default: ${DEFAULT-VALUE})") float evalTemperature;
     @Option(names = "--eval-max-tokens", description = "dev generation cap (default: --max-tokens)") Integer evalMaxTokens;
 
     @Mixin AdapterOptions adapter;
-    @Option(names = "--dtype", description = "base weights in memory: bf16 or f32 (default: f32 with --full, bf16 for LoRA)") String dtype;
+    @Option(names = "--dtype", description = "base weights in memory: " + Dtypes.AUTO + " (default: f32 with --full, whose F32 master weights take the same values either way; auto for LoRA)") String dtype;
     @Option(names = "--lr", required = true, description = "learning rate after the warm-up (the authors: 5e-6 for 1.5B, 2e-6 for 7B, full fine-tuning)") double lr;
     @Option(names = "--warmup-steps", defaultValue = "6", description = "linear warm-up in optimizer steps, then constant (default: ${DEFAULT-VALUE})") int warmupSteps;
     @Option(names = "--betas", defaultValue = "0.9,0.95", split = ",", description = "Adam betas (default: ${DEFAULT-VALUE})") List<Double> betas;
@@ -81,9 +82,9 @@ public final class CompressRlCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "prompt order, sampling, minibatch order, LoRA initialisation (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--save-every", defaultValue = "10", description = "checkpoint every N rollouts, 0 = only at the end (default: ${DEFAULT-VALUE})") int saveEvery;
     @Option(names = "--keep-checkpoints", defaultValue = "0", description = "keep only the newest N checkpoints, 0 = all (default: ${DEFAULT-VALUE})") int keep;
-    @Option(names = "--save-dtype", description = "dtype of the final model directory: bf16 or f32 (default: the base model's torch_dtype)") String saveDtype;
+    @Option(names = "--save-dtype", description = "dtype of the final model directory: auto (the base model's own), bf16 or f32 (default: auto)") String saveDtype;
     @Option(names = "--resume", description = "continue the run in --out from its newest checkpoint") boolean resume;
-    @Option(names = "--stop-after", description = "run at most N rollouts now, checkpoint, and stop (continue with --resume)") Long stopAfter;
+    @Option(names = "--stop-after", description = "run at most N rollouts now, checkpoint, and stop (continue with --resume; default: all of --rollouts)") Long stopAfter;
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;
@@ -125,7 +126,7 @@ public final class CompressRlCommand implements Callable<Integer> {
         String userTurn = template != null ? template.replace("\\n", "\n") : Protocol.ARORA.template(fmt);
         PrintStream err = System.err;
         RunDir run = new RunDir(out);
-        DType weights = TrainSftCommand.parseDtype(dtype != null ? dtype : adapter.full ? "f32" : "bf16", "--dtype");
+        DType weights = Dtypes.weights(dtype != null ? dtype : adapter.full ? "f32" : "auto", model, "--dtype");
 
         try (Model m = Model.load(model, weights, chosen)) {
             Tokenizer tok = m.tokenizer();
@@ -145,7 +146,7 @@ public final class CompressRlCommand implements Callable<Integer> {
                         + context + " with the longest dev prompt (at most " + fit + ")");
                 eval = new RlTrainer.Eval(dev, es, evalEvery);
             }
-            DType save = TrainSftCommand.parseDtype(saveDtype != null ? saveDtype : baseDtype(model), "--save-dtype");
+            DType save = Dtypes.save(saveDtype, model, "--save-dtype");
             if (betas.size() != 2) throw new IllegalArgumentException("--betas takes two numbers: B1,B2");
             RlTrainer.Options o = new RlTrainer.Options(alpha, prompts, sampling, rollouts, kl, clipEps, minibatch, epochs,
                     PolicyLoss.Aggregation.parse(lossAgg), lr, warmupSteps, new AdamW.Hyper(betas.get(0), betas.get(1), eps, weightDecay),
@@ -213,13 +214,6 @@ public final class CompressRlCommand implements Callable<Integer> {
             c.put("eval_max_tokens", eval.settings().maxTokens());
         }
         return c;
-    }
-
-    /** "bf16" or "f32" from the base's config.json torch_dtype (anything else: bf16). */
-    static String baseDtype(Path model) throws java.io.IOException {
-        JsonNode c = RunDir.JSON.readTree(model.resolve("config.json").toFile());
-        String t = c.path("torch_dtype").asText(c.path("dtype").asText("bfloat16"));
-        return t.equals("float32") ? "f32" : "bf16";
     }
 
     /** One line per rollout and per evaluation, on stderr. */

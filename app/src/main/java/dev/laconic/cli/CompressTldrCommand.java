@@ -45,19 +45,20 @@ import java.util.concurrent.Callable;
         "TL;DR (arXiv 2506.02678): SFT on a System-1/System-2 mixture whose weights move with the model's dev length and accuracy.",
         "Every --eval-every steps: dev evaluation (n = 1) of the current weights, w ← softmax(log w + eta·[b_short, b_long]), checkpoint. "
                 + "At the end the checkpoint with the fewest dev tokens among those above (1 − tolerance)·acc_long goes to RUN_DIR/final.",
+                "The dev sampling is the protocol's (part of the method), not the model's generation_config.json. Training lines: as train-sft's --data.",
         "Writes RUN_DIR/{config.json, reference.json, metrics.jsonl, checkpoints/, evals/, summary.json, weights.png, final/}; "
                 + "continue a stopped run with the same command and --resume."})
 public final class CompressTldrCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", required = true, description = "the long reasoner to compress (Hugging Face directory)") Path model;
-    @Option(names = "--system1", required = true, description = "System-1 (short) examples, {\"prompt\", \"response\"} JSONL") Path system1;
-    @Option(names = "--system2", required = true, description = "System-2 (long) examples, {\"prompt\", \"response\"} JSONL") Path system2;
+    @Option(names = "--system1", required = true, description = "System-1 (short) examples, JSONL as train-sft's --data ({\"prompt\", \"response\"}, TRL's shapes, ...)") Path system1;
+    @Option(names = "--system2", required = true, description = "System-2 (long) examples, JSONL as train-sft's --data") Path system2;
     @Option(names = "--dev", required = true, description = "dev problems for the evaluations") Path dev;
     @Option(names = "--format", required = true, description = "dev file format: gsm8k, math, gym or jsonl (as ./laconic eval)") String format;
     @Option(names = "--out", required = true, description = "run directory") Path out;
 
-    @Option(names = "--ref-short", description = "System-1 reference point TOKENS,ACCURACY (instead of measuring --short-model)") String refShort;
-    @Option(names = "--short-model", description = "short-answer model whose dev tokens and accuracy are the System-1 reference") Path shortModel;
+    @Option(names = "--ref-short", description = "System-1 reference point TOKENS,ACCURACY (default: measured on --short-model; one of the two is needed)") String refShort;
+    @Option(names = "--short-model", description = "short-answer model whose dev tokens and accuracy are the System-1 reference (default: none, give --ref-short)") Path shortModel;
     @Option(names = "--ref-long", description = "System-2 reference point TOKENS,ACCURACY (default: measured on the starting model)") String refLong;
     @Option(names = "--eta", defaultValue = "4", description = "step size of the weight update (default: ${DEFAULT-VALUE})") double eta;
     @Option(names = "--smoothing", defaultValue = "1e-4", description = "c in w ← (1 − c)·w + c/2 (default: ${DEFAULT-VALUE})") double smoothing;
@@ -70,11 +71,11 @@ public final class CompressTldrCommand implements Callable<Integer> {
     @Option(names = "--temperature", description = "dev sampling temperature (default: the protocol's, 0.7)") Float temperature;
     @Option(names = "--top-p", description = "dev nucleus mass (default: the protocol's, 1.0)") Float topP;
     @Option(names = "--max-tokens", description = "dev completion cap (default: the protocol's, lowered to fit the model's context)") Integer maxTokens;
-    @Option(names = "--dev-limit", description = "use only the first M dev problems") Integer devLimit;
+    @Option(names = "--dev-limit", description = "use only the first M dev problems (default: all)") Integer devLimit;
     @Option(names = "--eval-batch", description = "dev sequences decoded together (default: what a quarter of the memory holds, at most 32)") Integer evalBatch;
 
     @Mixin AdapterOptions adapter;
-    @Option(names = "--dtype", description = "base weights in memory: bf16 or f32 (default: f32 with --full, bf16 for LoRA)") String dtype;
+    @Option(names = "--dtype", description = "base weights in memory: " + Dtypes.AUTO + " (default: f32 with --full, whose F32 master weights take the same values either way; auto for LoRA)") String dtype;
     @Option(names = "--lr", defaultValue = "1e-5", description = "learning rate (default: ${DEFAULT-VALUE}, the paper's)") double lr;
     @Option(names = "--betas", defaultValue = "0.9,0.999", split = ",", description = "AdamW betas (default: ${DEFAULT-VALUE})") List<Double> betas;
     @Option(names = "--eps", defaultValue = "1e-8", description = "AdamW eps (default: ${DEFAULT-VALUE})") double eps;
@@ -91,9 +92,9 @@ public final class CompressTldrCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "data order, domain buffers, LoRA initialisation and dev sampling (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--template", defaultValue = "r1", description = "chat template of the training lines: r1 or none (default: ${DEFAULT-VALUE})") String template;
     @Option(names = "--keep-checkpoints", defaultValue = "1", description = "keep the newest N checkpoints besides the selected one, 0 = all (default: ${DEFAULT-VALUE})") int keep;
-    @Option(names = "--save-dtype", defaultValue = "bf16", description = "dtype of RUN_DIR/final: bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
+    @Option(names = "--save-dtype", defaultValue = "auto", description = "dtype of RUN_DIR/final: auto (the base model's own), bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
     @Option(names = "--resume", description = "continue the run in --out from its newest checkpoint") boolean resume;
-    @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume)") Long stopAfter;
+    @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume; default: all of --steps)") Long stopAfter;
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;
@@ -128,7 +129,8 @@ public final class CompressTldrCommand implements Callable<Integer> {
             throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
         PrintStream err = System.err;
 
-        DType weights = TrainSftCommand.parseDtype(dtype != null ? dtype : adapter.full ? "f32" : "bf16", "--dtype");
+        DType weights = Dtypes.weights(dtype != null ? dtype : adapter.full ? "f32" : "auto", model, "--dtype");
+        DType save = Dtypes.save(saveDtype, model, "--save-dtype");
         try (Model m = Model.load(model, weights, chosen)) {
             Tokenizer tok = m.tokenizer();
             int context = m.config().maxPositions();
@@ -142,7 +144,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
                         e.getValue().examples().size(), e.getValue().skippedTooLong(), len, e.getValue().skippedNoLoss(), e.getValue().truncated());
 
             EvalSettings s = evalSettings(fmt, proto, tok, problems, m.config(), run);
-            ObjectNode config = config(fmt, proto, s);
+            ObjectNode config = config(fmt, proto, s, weights, save);
             if (resume) {
                 RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
                 RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
@@ -196,7 +198,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
                     refs.shortRef().tokens(), refs.shortRef().accuracy(), refs.longRef().tokens(), refs.longRef().accuracy(),
                     refs.shortRef().flagValue(), refs.longRef().flagValue());
 
-            TldrTrainer.Options o = new TldrTrainer.Options(trainingOptions(), evalEvery, eta, smoothing, !staticMix, tolerance, s);
+            TldrTrainer.Options o = new TldrTrainer.Options(trainingOptions(save), evalEvery, eta, smoothing, !staticMix, tolerance, s);
             TldrTrainer.Result r;
             try {
                 r = TldrTrainer.run(tm, tok, d1.examples(), d2.examples(), problems, refs, o, run, resume, listener);
@@ -241,12 +243,12 @@ public final class CompressTldrCommand implements Callable<Integer> {
         return s.withBatch(evalBatch != null ? evalBatch : EvalCommand.autoBatch(cfg, s));
     }
 
-    SftTrainer.Options trainingOptions() {
+    SftTrainer.Options trainingOptions(DType save) {
         int warmup = warmupSteps != null ? warmupSteps : (int) Math.round(0.01 * steps);
         return new SftTrainer.Options(new Schedule(Schedule.Kind.parse(schedule), lr, warmup, steps),
                 new AdamW.Hyper(betas.get(0), betas.get(1), eps, weightDecay), clip, batch, gradAccum, microBatchTokens,
                 !noShuffle, seed, 0, keep, stopAfter == null ? Long.MAX_VALUE : stopAfter, model,
-                TrainSftCommand.parseDtype(saveDtype, "--save-dtype"));
+                save);
     }
 
     SftData.Template parseTemplate() {
@@ -258,7 +260,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
     }
 
     /** The run's options as config.json stores them (key = option name without dashes, '-' → '_'). */
-    ObjectNode config(DataFormat fmt, Protocol proto, EvalSettings s) {
+    ObjectNode config(DataFormat fmt, Protocol proto, EvalSettings s, DType weights, DType save) {
         if (betas.size() != 2) throw new IllegalArgumentException("--betas takes two numbers: B1,B2");
         ObjectNode c = RunDir.JSON.createObjectNode();
         c.put("method", "tldr");
@@ -284,7 +286,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
         c.put("max_tokens", s.maxTokens());
         c.put("eval_batch", s.batch());
         adapter.putConfig(c);
-        c.put("dtype", dtype != null ? dtype.toLowerCase(Locale.ROOT) : adapter.full ? "f32" : "bf16");
+        c.put("dtype", Dtypes.label(weights));
         c.put("lr", lr);
         c.putArray("betas").add(betas.get(0)).add(betas.get(1));
         c.put("eps", eps);
@@ -301,7 +303,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
         c.put("seed", seed);
         c.put("template", template.toLowerCase(Locale.ROOT));
         c.put("keep_checkpoints", keep);
-        c.put("save_dtype", saveDtype.toLowerCase(Locale.ROOT));
+        c.put("save_dtype", Dtypes.label(save));
         return c;
     }
 }

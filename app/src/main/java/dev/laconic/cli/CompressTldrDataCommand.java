@@ -9,6 +9,7 @@ import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.Protocol;
 import dev.laconic.compression.tldr.TldrData;
+import dev.laconic.tensor.DType;
 import dev.laconic.training.RunDir;
 import dev.laconic.transformer.Model;
 import picocli.CommandLine.ArgGroup;
@@ -29,7 +30,8 @@ import java.util.concurrent.Callable;
         "With --model: samples the model --k times per problem (batched; OUT/samples.jsonl resumes when rerun) and keeps the "
                 + "shortest correct completion: System-2 data from the long reasoner, System-1 data from a short model.",
         "With --solutions: the data file's own worked solutions in the R1 format (gsm8k: the answer's steps, \"#### N\" → \\boxed{N}; "
-                + "gym/jsonl: the \"response\" field; math: a \"solution\" field)."})
+                + "gym/jsonl: the \"response\" field; math: a \"solution\" field).",
+        "The sampling is the protocol's (part of the method), not the model's generation_config.json."})
 public final class CompressTldrDataCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "problems, JSONL") Path data;
     @Option(names = "--format", required = true, description = "gsm8k, math, gym or jsonl (as ./laconic eval)") String format;
@@ -43,7 +45,7 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
         @Option(names = "--solutions", description = "use the data file's own worked solutions") boolean solutions;
     }
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "weights in memory with --model: bf16 or f32 (default: ${DEFAULT-VALUE})") String dtype;
+    @Option(names = "--dtype", defaultValue = "auto", description = "weights in memory with --model: " + Dtypes.AUTO + " (default: ${DEFAULT-VALUE})") String dtype;
     @Option(names = "--k", defaultValue = "8", description = "samples per problem (default: ${DEFAULT-VALUE})") int k;
     @Option(names = "--protocol", defaultValue = "tldr", description = "prompt and sampling settings: tldr or arora (default: ${DEFAULT-VALUE})") String protocol;
     @Option(names = "--temperature", description = "sampling temperature (default: the protocol's)") Float temperature;
@@ -51,8 +53,8 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", description = "completion cap (default: the protocol's, lowered to fit the model's context)") Integer maxTokens;
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--batch", description = "sequences decoded together (default: what a quarter of the memory holds, at most 32)") Integer batch;
-    @Option(names = "--limit", description = "use only the first M problems (after --difficulty)") Integer limit;
-    @Option(names = "--difficulty", split = ",", description = "keep only problems of these difficulties (e.g. 3,4 for the gym's hard levels)") List<String> difficulty;
+    @Option(names = "--limit", description = "use only the first M problems, after --difficulty (default: all)") Integer limit;
+    @Option(names = "--difficulty", split = ",", description = "keep only problems of these difficulties (e.g. 3,4 for the gym's hard levels; default: all)") List<String> difficulty;
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;   // with --model
@@ -106,7 +108,7 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
             }
             if (batch != null && batch < 1) throw new IllegalArgumentException("--batch must be ≥ 1");
             s = s.withBatch(batch != null ? batch : EvalCommand.autoBatch(m.config(), s));
-            EvalCommand.prepare(dir, config(fmt, proto, s));
+            EvalCommand.prepare(dir, config(fmt, proto, s, mo.resolved));
             err.printf(Locale.ROOT, "%s: %d problems × %d samples, T %.2f, top-p %.2f, max %d tokens, seed %d%n",
                     data.getFileName(), problems.size(), s.samples(), s.temperature(), s.topP(), s.maxTokens(), s.seed());
             EvalCommand.Console console = new EvalCommand.Console(err);
@@ -127,10 +129,10 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
     }
 
     /** What decides the samples; a rerun into the same --out must match it. */
-    ObjectNode config(DataFormat fmt, Protocol proto, EvalSettings s) {
+    ObjectNode config(DataFormat fmt, Protocol proto, EvalSettings s, DType weights) {
         ObjectNode c = RunDir.JSON.createObjectNode();
         c.put("model", source.model.toAbsolutePath().normalize().toString());
-        c.put("dtype", dtype.toLowerCase(Locale.ROOT));
+        c.put("dtype", Dtypes.label(weights));
         c.put("data", data.toAbsolutePath().normalize().toString());
         c.put("format", fmt.label());
         c.put("protocol", proto.label());

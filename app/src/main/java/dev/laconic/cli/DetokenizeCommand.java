@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "detokenize", description = "Decode ids: each input line {\"ids\": [...]} becomes {\"text\": ...} (special tokens kept).")
+@Command(name = "detokenize", mixinStandardHelpOptions = true, description = "Decode ids: each input line {\"ids\": [...]} becomes {\"text\": ...} (special tokens kept).")
 public final class DetokenizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model directory holding tokenizer.json") Path model;
-    @Option(names = "--in", required = true, description = "JSONL input") Path in;
+    @Option(names = "--in", required = true, description = "JSONL input, - for standard input") Path in;
 
     @Override
     public Integer call() throws Exception {

@@ -28,9 +28,10 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-@Command(name = "eval", sortOptions = false,
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Accuracy and completion tokens of a model on a data set, with the papers' prompts and sampling "
                 + "(--protocol tldr: T 0.7, top-p 1, 8192 tokens; arora: T 0.6, top-p 1, 32768 tokens, \"Question: \"); explicit flags override.",
+                "The sampling is part of the protocol: the model's generation_config.json is not read (generate follows it).",
                 "Writes RUN_DIR/samples.jsonl as it goes and RUN_DIR/summary.json at the end; the same command again resumes."})
 public final class EvalCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
@@ -43,7 +44,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--temperature", description = "sampling temperature, 0 = greedy (default: the protocol's)") Float temperature;
     @Option(names = "--top-p", description = "nucleus sampling mass (default: the protocol's)") Float topP;
     @Option(names = "--max-tokens", description = "cap on completion tokens (default: the protocol's, lowered to fit the model's context)") Integer maxTokens;
-    @Option(names = "--limit", description = "evaluate only the first M problems") Integer limit;
+    @Option(names = "--limit", description = "evaluate only the first M problems (default: all)") Integer limit;
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})") long seed;
     @Option(names = "--template", description = "user turn with {problem} in it, \\n for a newline (default: the protocol's instruction + problem; gym: the problem alone)") String template;
     @Option(names = "--think-budget", defaultValue = "-1", description = "thinking tokens before \\n</think>\\n\\n is forced, the truncation baseline (default: -1, none)") int thinkBudget;
@@ -111,7 +112,7 @@ public final class EvalCommand implements Callable<Integer> {
     ObjectNode config(DataFormat fmt, Protocol proto, EvalSettings s) {
         ObjectNode c = RunDir.JSON.createObjectNode();
         c.put("model", modelOptions.model.toAbsolutePath().normalize().toString());
-        c.put("dtype", modelOptions.dtype.toLowerCase(Locale.ROOT));
+        c.put("dtype", Dtypes.label(modelOptions.resolved));   // auto resolved: a rerun compares what was loaded
         c.put("data", data.toAbsolutePath().normalize().toString());
         c.put("format", fmt.label());
         c.put("protocol", proto.label());

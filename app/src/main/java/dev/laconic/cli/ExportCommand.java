@@ -23,14 +23,14 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
-@Command(name = "export", description = {"Writes a checkpoint of a train-sft run as a Hugging Face model directory (full fine-tuning, "
+@Command(name = "export", mixinStandardHelpOptions = true, description = {"Writes a checkpoint of a train-sft run as a Hugging Face model directory (full fine-tuning, "
         + "or LoRA with --merge) or as a PEFT adapter directory (LoRA)."})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, description = "run directory of train-sft") Path runDir;
     @Option(names = "--step", description = "checkpoint step (default: the newest)") Long step;
     @Option(names = "--out", required = true, description = "directory to write (must not exist or be empty)") Path out;
     @Option(names = "--merge", description = "LoRA: fold the adapter into the base weights and write a model directory") boolean merge;
-    @Option(names = "--save-dtype", defaultValue = "bf16", description = "model directory weights: bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
+    @Option(names = "--save-dtype", defaultValue = "auto", description = "model directory weights: auto (the base model's own), bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;
@@ -51,10 +51,10 @@ public final class ExportCommand implements Callable<Integer> {
         } else if (Files.exists(out)) {
             throw new IllegalArgumentException(out + ": exists and is not a directory");
         }
-        DType dtype = TrainSftCommand.parseDtype(saveDtype, "--save-dtype");
         Path base = Path.of(c.path("model").asText());
+        DType dtype = Dtypes.save(saveDtype, base, "--save-dtype");
         boolean lora = c.path("mode").asText().equals("lora");
-        try (Model m = Model.load(base, TrainSftCommand.parseDtype(c.path("dtype").asText("f32"), "dtype in config.json"), chosen)) {
+        try (Model m = Model.load(base, Dtypes.weights(c.path("dtype").asText("f32"), base, "dtype in config.json"), chosen)) {
             TrainableModel tm = lora ? TrainableModel.lora(m, loraConfig(c), c.path("seed").asLong()) : TrainableModel.full(m);
             Checkpoints.loadTrainable(tm, run.checkpoint(s));
             if (lora && !merge) {
@@ -62,7 +62,7 @@ public final class ExportCommand implements Callable<Integer> {
                 System.out.println("wrote PEFT adapter of step " + s + " to " + out);
             } else {
                 Export.model(tm, base, out, dtype);
-                System.out.println("wrote " + (lora ? "merged " : "") + "model of step " + s + " (" + saveDtype + ") to " + out);
+                System.out.println("wrote " + (lora ? "merged " : "") + "model of step " + s + " (" + Dtypes.label(dtype) + ") to " + out);
             }
         }
         return 0;

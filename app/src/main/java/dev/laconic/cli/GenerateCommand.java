@@ -1,9 +1,11 @@
 package dev.laconic.cli;
 
 import dev.laconic.training.Jsonl;
+import dev.laconic.training.SftData;
 import dev.laconic.transformer.Model;
 import dev.laconic.transformer.generate.Completion;
 import dev.laconic.transformer.generate.GenerationConfig;
+import dev.laconic.transformer.generate.GenerationDefaults;
 import dev.laconic.transformer.generate.Generator;
 import dev.laconic.transformer.generate.Sampler;
 import dev.laconic.transformer.tokenizer.ChatTemplate;
@@ -14,45 +16,57 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "generate", description = "Generate completions (text streams to stdout; --json: one line per sample).")
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false, description = {
+        "Generate completions (text streams to stdout; --json: one line per sample).",
+        "Sampling follows the model's generation_config.json as transformers' generate() does (do_sample, temperature, top_p, "
+                + "top_k, max_new_tokens; greedy when do_sample is absent or false); the flags override it."})
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
     static final class Input {
         @Option(names = "--prompt", description = "prompt text") String prompt;
-        @Option(names = "--in", description = "JSONL: {\"prompt\": text} or {\"ids\": [...]} per line") Path in;
+        @Option(names = "--in", description = "JSONL prompts, - for standard input: {\"prompt\": text}, {\"text\"}, {\"ids\": [...]}, "
+                + "or conversational {\"prompt\": [messages]} / {\"messages\": [...]} (chat template applied; a training line's "
+                + "trailing assistant messages are left out); other fields are ignored") Path in;
     }
 
     @ArgGroup(multiplicity = "1") Input input;
     @Option(names = "--chat", description = "wrap each text prompt in the R1 chat template (user turn + <｜Assistant｜><think>)") boolean chat;
-    @Option(names = "--max-tokens", defaultValue = "256") int maxTokens;
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default)") float temperature;
-    @Option(names = "--top-p", defaultValue = "1") float topP;
-    @Option(names = "--top-k", defaultValue = "0") int topK;
-    @Option(names = "--seed", defaultValue = "0") long seed;
-    @Option(names = "--n", defaultValue = "1", description = "samples per prompt") int n;
+    @Option(names = "--max-tokens", description = "completion tokens per sample (default: generation_config.json's max_new_tokens, else "
+            + GenerationConfig.DEFAULT_MAX_TOKENS + ")") Integer maxTokens;
+    @Option(names = "--temperature", description = "0 = greedy (default: generation_config.json's temperature when its do_sample is true, "
+            + "else 0 = greedy)") Float temperature;
+    @Option(names = "--top-p", description = "nucleus mass when sampling (default: generation_config.json's top_p, else 1 = off)") Float topP;
+    @Option(names = "--top-k", description = "most probable tokens kept when sampling, 0 = off (default: generation_config.json's top_k, "
+            + "else transformers' 50)") Integer topK;
+    @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default: ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--n", defaultValue = "1", description = "samples per prompt (default: ${DEFAULT-VALUE})") int n;
     @Option(names = "--ignore-eos", description = "decode to --max-tokens") boolean ignoreEos;
-    @Option(names = "--stop", description = "stop string (repeatable)") List<String> stop;
-    @Option(names = "--think-budget", defaultValue = "-1", description = "thinking tokens before </think> is forced (-1: none)") int thinkBudget;
+    @Option(names = "--stop", description = "stop string (repeatable; default: none)") List<String> stop;
+    @Option(names = "--think-budget", defaultValue = "-1", description = "thinking tokens before </think> is forced (default: ${DEFAULT-VALUE}, none)") int thinkBudget;
     @Option(names = "--json", description = "one JSON line per sample") boolean json;
 
     @Override
     public Integer call() throws Exception {
-        GenerationConfig gc = new GenerationConfig(maxTokens, new Sampler(temperature, topP, topK), n, seed, ignoreEos, stop, thinkBudget);
         List<Jsonl.Line> lines = input.in != null ? Jsonl.read(input.in) : List.of();
+        GenerationDefaults defaults = GenerationDefaults.load(modelOptions.model);
         try (Model m = modelOptions.load()) {
             Tokenizer tok = m.tokenizer();
             List<int[]> prompts = new ArrayList<>();
             if (input.prompt != null) prompts.add(encode(tok, input.prompt));
             for (Jsonl.Line line : lines)
-                prompts.add(line.has("ids") ? line.ids("ids", m.config().vocab()) : encode(tok, line.text("prompt")));
+                prompts.add(line.has("ids") ? line.ids("ids", m.config().vocab())
+                        : SftData.promptIds(line.json(), tok, chat, line::error, line::fault));
+            GenerationConfig gc = config(defaults, System.err);   // once the input is known to be good
 
             Generator gen = Generator.of(m.transformer(), tok);
             boolean stream = !json && prompts.size() == 1 && n == 1;
@@ -77,6 +91,25 @@ public final class GenerateCommand implements Callable<Integer> {
                     promptTokens, completion, promptTokens / Math.max(prefillS, 1e-9), decoded / Math.max(decodeS, 1e-9));
         }
         return 0;
+    }
+
+    /** The model's generation defaults with the flags on top; says on {@code err} what is in effect and what cannot matter. */
+    GenerationConfig config(GenerationDefaults d, PrintStream err) {
+        float t = temperature != null ? temperature : d.samples() ? d.temperature() : 0f;
+        float p = topP != null ? topP : d.topP();
+        int k = topK != null ? topK : d.topK();
+        int max = maxTokens != null ? maxTokens : d.maxNewTokens() != null ? d.maxNewTokens() : GenerationConfig.DEFAULT_MAX_TOKENS;
+        Sampler sampler = t == 0 ? Sampler.greedy() : new Sampler(t, p, k);
+        String from = temperature == null && topP == null && topK == null ? " (" + GenerationDefaults.FILE + ")" : "";
+        if (t == 0) {
+            err.println("decoding: greedy" + (temperature == null ? " (" + GenerationDefaults.FILE + (d == GenerationDefaults.TRANSFORMERS
+                    ? ": none, transformers' default do_sample false)" : ": do_sample " + d.doSample() + ")") : ""));
+            if (topP != null || topK != null) err.println("note: --top-p and --top-k have no effect with greedy decoding (give --temperature to sample)");
+            if (n > 1) err.println("warning: --n " + n + " with greedy decoding gives " + n + " identical samples (give --temperature to sample)");
+        } else {
+            err.printf(Locale.ROOT, "decoding: sampled, temperature %s, top-p %s, top-k %d%s%n", t, p, k, from);
+        }
+        return new GenerationConfig(max, sampler, n, seed, ignoreEos, stop, thinkBudget);
     }
 
     private int[] encode(Tokenizer tok, String text) {

@@ -12,13 +12,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-@Command(name = "grade", description = {
+@Command(name = "grade", mixinStandardHelpOptions = true, description = {
         "Grades completions with the answer checker: each line {\"completion\": ..., \"answer\": ...} becomes "
                 + "{\"extracted\": ..., \"correct\": true|false}.",
         "answer: a GSM8K answer (the number after ####, or the whole field) or a MATH answer string. "
                 + "The last \\boxed{} after </think> is the extracted answer (null when there is none)."})
 public final class GradeCommand implements Callable<Integer> {
-    @Option(names = "--in", required = true, description = "JSONL input") Path in;
+    @Option(names = "--in", required = true, description = "JSONL input, - for standard input") Path in;
 
     @Override
     public Integer call() {

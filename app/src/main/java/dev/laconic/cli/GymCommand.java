@@ -20,7 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "gym", description = "The synthetic reasoning gym: generated arithmetic problems, long (System-2) and short (System-1) solutions, a tiny reasoner.",
+@Command(name = "gym", mixinStandardHelpOptions = true, description = "The synthetic reasoning gym: generated arithmetic problems, long (System-2) and short (System-1) solutions, a tiny reasoner.",
         subcommands = {GymCommand.Data.class, GymCommand.Pretrain.class})
 public final class GymCommand implements Runnable {
     @Spec CommandSpec spec;
@@ -30,7 +30,7 @@ public final class GymCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    @Command(name = "data", sortOptions = false, description = {
+    @Command(name = "data", mixinStandardHelpOptions = true, sortOptions = false, description = {
             "Writes DIR/train.jsonl, dev.jsonl, test.jsonl: {\"prompt\", \"response\", \"answer\", \"difficulty\", \"problem\"} per line.",
             "prompt is the complete user message (R1 instruction + problem); test and dev are balanced over the 4 levels."})
     public static final class Data implements Callable<Integer> {
@@ -58,15 +58,16 @@ public final class GymCommand implements Runnable {
         }
     }
 
-    @Command(name = "pretrain", sortOptions = false, description = {
+    @Command(name = "pretrain", mixinStandardHelpOptions = true, sortOptions = false, description = {
             "Trains a tiny Qwen2 reasoner from scratch on fresh gym problems and writes a Hugging Face directory.",
-            "Without --steps it trains for --minutes and prints the step count to pass as --steps for an exact rerun."})
+            "Without --steps it trains for --minutes and prints the step count to pass as --steps for an exact rerun.",
+            "The final evaluation samples with --eval-temperatures (its protocol), not with generation_config.json."})
     public static final class Pretrain implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "model directory to write") Path out;
         @Option(names = "--style", defaultValue = "system2", description = "system2 (the long reasoner) or system1 (the short model) (default: ${DEFAULT-VALUE})") String style;
         @Option(names = "--seed", defaultValue = "0", description = "weight initialisation and sampled evaluation (default: ${DEFAULT-VALUE})") long seed;
         @Option(names = "--data-seed", defaultValue = "0", description = "training stream; the test/dev problems of `gym data --seed` with this value are held out (default: ${DEFAULT-VALUE})") long dataSeed;
-        @Option(names = "--steps", defaultValue = "0", description = "optimizer steps (0: as many as --minutes allows)") int steps;
+        @Option(names = "--steps", defaultValue = "0", description = "optimizer steps, 0 = as many as --minutes allows (default: ${DEFAULT-VALUE})") int steps;
         @Option(names = "--minutes", defaultValue = "12", description = "training time budget when --steps is 0 (default: ${DEFAULT-VALUE})") double minutes;
         @Option(names = "--batch", defaultValue = "16", description = "examples per step, one per row (default: ${DEFAULT-VALUE})") int batch;
         @Option(names = "--lr", defaultValue = "3e-3", description = "peak learning rate (default: ${DEFAULT-VALUE})") double lr;
@@ -75,19 +76,19 @@ public final class GymCommand implements Runnable {
         @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW decoupled weight decay (default: ${DEFAULT-VALUE})") double weightDecay;
         @Option(names = "--clip", defaultValue = "1", description = "gradient-norm clipping, 0 = off (default: ${DEFAULT-VALUE})") double clip;
         @Option(names = "--level-weights", defaultValue = "1,1,1,1", split = ",", description = "training mix of the levels (default: ${DEFAULT-VALUE})") List<Double> levelWeights;
-        @Option(names = "--hidden", defaultValue = "128") int hidden;
-        @Option(names = "--layers", defaultValue = "4") int layers;
-        @Option(names = "--heads", defaultValue = "4") int heads;
-        @Option(names = "--kv-heads", defaultValue = "4") int kvHeads;
-        @Option(names = "--intermediate", defaultValue = "512") int intermediate;
-        @Option(names = "--max-positions", defaultValue = "1024") int maxPositions;
+        @Option(names = "--hidden", defaultValue = "128", description = "model dim (default: ${DEFAULT-VALUE})") int hidden;
+        @Option(names = "--layers", defaultValue = "4", description = "transformer layers (default: ${DEFAULT-VALUE})") int layers;
+        @Option(names = "--heads", defaultValue = "4", description = "query heads (default: ${DEFAULT-VALUE})") int heads;
+        @Option(names = "--kv-heads", defaultValue = "4", description = "key/value heads (default: ${DEFAULT-VALUE})") int kvHeads;
+        @Option(names = "--intermediate", defaultValue = "512", description = "MLP dim (default: ${DEFAULT-VALUE})") int intermediate;
+        @Option(names = "--max-positions", defaultValue = "1024", description = "context length (default: ${DEFAULT-VALUE})") int maxPositions;
         @Option(names = "--eval-per-level", defaultValue = "50", description = "dev problems per level evaluated at the end, 0 = none (default: ${DEFAULT-VALUE})") int evalPerLevel;
         @Option(names = "--eval-max-tokens", defaultValue = "900", description = "completion cap of that evaluation (default: ${DEFAULT-VALUE})") int evalMaxTokens;
         @Option(names = "--eval-temperatures", defaultValue = "0,0.7", split = ",", description = "0 = greedy (default: ${DEFAULT-VALUE})") List<Float> evalTemperatures;
-        @Option(names = "--eval-every", defaultValue = "0", description = "greedy dev evaluation every N steps, 0 = only at the end") int evalEvery;
-        @Option(names = "--log-every", defaultValue = "10") int logEvery;
-        @Option(names = "--init", description = "start from this gym model directory (a second training phase) instead of random weights") Path init;
-        @Option(names = "--skip-examples", defaultValue = "0", description = "skip this many examples of the training stream first (a second phase continues the first's stream: steps × batch)") long skipExamples;
+        @Option(names = "--eval-every", defaultValue = "0", description = "greedy dev evaluation every N steps, 0 = only at the end (default: ${DEFAULT-VALUE})") int evalEvery;
+        @Option(names = "--log-every", defaultValue = "10", description = "a progress line every N steps (default: ${DEFAULT-VALUE})") int logEvery;
+        @Option(names = "--init", description = "start from this gym model directory (a second training phase) instead of random weights (default: none, random weights)") Path init;
+        @Option(names = "--skip-examples", defaultValue = "0", description = "skip this many examples of the training stream first (a second phase continues the first's stream: steps × batch) (default: ${DEFAULT-VALUE})") long skipExamples;
         @Option(names = "--save-dtype", defaultValue = "f32", description = "model.safetensors dtype: f32 or bf16 (default: ${DEFAULT-VALUE})") String saveDtype;
 
         @Mixin ThreadsOption threads;

@@ -11,13 +11,14 @@ import java.io.UncheckedIOException;
 /**
  * The {@code ./laconic} command line (the app module, which builds laconic.jar). Each subcommand is a
  * small class in this package (bench decode and bench train: in the bench module, beside the runs they
- * drive); this is the only place that lists them. Faults in the user's input (files, flags, data) end as one
- * line on stderr and exit code 1; anything else is a bug and keeps its stack trace.
+ * drive); this is the only place that lists them. Faults in the user's input end as one {@code error:} line on
+ * stderr: files and data with exit code 1, flags (unknown, missing, malformed) with exit code 2; anything else is a
+ * bug and keeps its stack trace. Every command and subcommand answers {@code -h}/{@code --help} (exit 0).
  */
 @Command(name = "laconic", mixinStandardHelpOptions = true, version = "laconic 0.1.0",
         description = "Pure-Java reasoning models that think in fewer tokens.",
         subcommands = {InspectCommand.class, TokenizeCommand.class, DetokenizeCommand.class, ScoreCommand.class,
-                GenerateCommand.class, TrainSftCommand.class, ExportCommand.class, EvalCommand.class, GradeCommand.class, GymCommand.class, CompressCommand.class, DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                GenerateCommand.class, TrainSftCommand.class, ExportCommand.class, EvalCommand.class, GradeCommand.class, GymCommand.class, CompressCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class})
 public final class Laconic implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -38,7 +39,22 @@ public final class Laconic implements Runnable {
                 return 1;
             }
             throw e;
-        });
+        }).setParameterExceptionHandler(Laconic::badFlags);
+    }
+
+    /**
+     * A fault in the flags themselves (unknown, missing, malformed or out of range): one line, with picocli's
+     * suggestion for a misspelt option and where the usage is, and exit code 2 (picocli's for invalid input).
+     */
+    static int badFlags(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        String hint = "";
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty())
+            hint = " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
+        String m = e.getMessage() == null ? e.toString() : e.getMessage().replaceFirst("^Error: ", "");
+        cmd.getErr().println("error: " + m + hint + "; see " + cmd.getCommandSpec().qualifiedName() + " --help");
+        cmd.getErr().flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     static boolean isUserFault(Throwable e) {

@@ -14,19 +14,18 @@ public final class ModelOptions {
     @Option(names = "--model", required = true, description = "Hugging Face model directory (config.json, *.safetensors, tokenizer.json)")
     Path model;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "weights kept in memory as bf16 (zero-copy for BF16 files) or f32 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "auto", description = "weights kept in memory as " + Dtypes.AUTO + " (default: ${DEFAULT-VALUE})")
     String dtype;
 
     @Mixin ThreadsOption threads;
 
     @Mixin BackendOption backend;
 
+    /** What the weights were kept as, once {@link #load} has run. */
+    DType resolved;
+
     public Model load() throws IOException {
-        DType d = switch (dtype.toLowerCase()) {
-            case "bf16" -> DType.BF16;
-            case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, not " + dtype);
-        };
-        return Model.load(model, d, backend.backend());
+        resolved = Dtypes.weights(dtype, model, "--dtype");
+        return Model.load(model, resolved, backend.backend());
     }
 }

@@ -12,10 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "score", description = "Log-probabilities: each line {\"ids\": [...]} becomes {\"logprobs\": [...]}, log p(ids[t] | ids[<t]) for t = 1..n-1.")
+@Command(name = "score", mixinStandardHelpOptions = true, description = "Log-probabilities: each line {\"ids\": [...]} becomes {\"logprobs\": [...]}, log p(ids[t] | ids[<t]) for t = 1..n-1.")
 public final class ScoreCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
-    @Option(names = "--in", required = true, description = "JSONL input") Path in;
+    @Option(names = "--in", required = true, description = "JSONL input, - for standard input") Path in;
 
     @Override
     public Integer call() throws Exception {

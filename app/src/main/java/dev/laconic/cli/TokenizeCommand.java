@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-@Command(name = "tokenize", description = "Encode text: each input line {\"text\": ...} becomes {\"ids\": [...]}.")
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Encode text: each input line {\"text\": ...} becomes {\"ids\": [...]}.")
 public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model directory holding tokenizer.json") Path model;
-    @Option(names = "--in", required = true, description = "JSONL input") Path in;
+    @Option(names = "--in", required = true, description = "JSONL input, - for standard input") Path in;
     @Option(names = "--bos", description = "prepend the BOS token (the post-processor's template)") boolean bos;
 
     @Override

@@ -29,18 +29,22 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 
-@Command(name = "train-sft", sortOptions = false,
+@Command(name = "train-sft", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Supervised fine-tuning (full or LoRA) with AdamW; writes RUN_DIR/{config.json, metrics.jsonl, checkpoints/, final/}.",
-                "Data lines: {\"prompt\": ..., \"response\": ...} (chat template applied, loss on the response and EOS) "
-                        + "or {\"ids\": [...], \"loss_mask\": [0|1, ...]}. Continue a stopped run with the same command and --resume."})
+                "Data lines, TRL's SFTTrainer shapes: {\"text\"} (loss on every token), {\"prompt\", \"completion\"} (text; loss on the "
+                        + "completion and EOS), {\"messages\": [{\"role\", \"content\"}, ...]} (chat template applied; loss on the assistant turns), "
+                        + "{\"prompt\": [messages], \"completion\": [messages]} (loss on the completion); and Laconic's {\"prompt\", \"response\"} "
+                        + "(--template applied, loss on the response and EOS) and {\"ids\": [...], \"loss_mask\": [0|1, ...]}. "
+                        + "A trained assistant turn follows the R1 generation prompt <｜Assistant｜><think>\\n with its reasoning kept.",
+                "Continue a stopped run with the same command and --resume."})
 public final class TrainSftCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Option(names = "--model", required = true, description = "Hugging Face model directory") Path model;
-    @Option(names = "--data", required = true, description = "training examples, JSONL") Path data;
+    @Option(names = "--data", required = true, description = "training examples, JSONL (the shapes above; - for standard input)") Path data;
     @Option(names = "--out", required = true, description = "run directory") Path out;
 
     @Mixin AdapterOptions adapter;
-    @Option(names = "--dtype", description = "base weights in memory: bf16 or f32 (default: f32 with --full, bf16 for LoRA)") String dtype;
+    @Option(names = "--dtype", description = "base weights in memory: " + Dtypes.AUTO + " (default: f32 with --full, whose F32 master weights take the same values either way; auto for LoRA)") String dtype;
 
     @Option(names = "--lr", required = true, description = "peak learning rate") double lr;
     @Option(names = "--betas", defaultValue = "0.9,0.999", split = ",", description = "AdamW betas (default: ${DEFAULT-VALUE})") List<Double> betas;
@@ -60,9 +64,9 @@ public final class TrainSftCommand implements Callable<Integer> {
     @Option(names = "--template", defaultValue = "r1", description = "chat template for prompt/response lines: r1 or none (default: ${DEFAULT-VALUE})") String template;
     @Option(names = "--save-every", defaultValue = "100", description = "checkpoint every N steps, 0 = only at the end (default: ${DEFAULT-VALUE})") int saveEvery;
     @Option(names = "--keep-checkpoints", defaultValue = "0", description = "keep only the newest N checkpoints, 0 = all (default: ${DEFAULT-VALUE})") int keep;
-    @Option(names = "--save-dtype", defaultValue = "bf16", description = "dtype of the final model directory (full fine-tuning): bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
+    @Option(names = "--save-dtype", defaultValue = "auto", description = "dtype of the final model directory (full fine-tuning): auto (the base model's own), bf16 or f32 (default: ${DEFAULT-VALUE})") String saveDtype;
     @Option(names = "--resume", description = "continue the run in --out from its newest checkpoint") boolean resume;
-    @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume)") Long stopAfter;
+    @Option(names = "--stop-after", description = "run at most N steps now, checkpoint, and stop (continue with --resume; default: all of --steps)") Long stopAfter;
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;
@@ -85,7 +89,7 @@ public final class TrainSftCommand implements Callable<Integer> {
         if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
         else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
 
-        DType weights = parseDtype(config.get("dtype").asText(), "--dtype");
+        DType weights = parseDtype(config.get("dtype").asText(), "--dtype");   // auto resolved in config()
         try (Model m = Model.load(model, weights, chosen)) {
             int context = m.config().maxPositions();
             int len = maxLen == null ? context : maxLen;
@@ -103,7 +107,7 @@ public final class TrainSftCommand implements Callable<Integer> {
             SftTrainer.Options o = new SftTrainer.Options(new Schedule(Schedule.Kind.parse(schedule), lr, warmupSteps, steps),
                     new AdamW.Hyper(betas.get(0), betas.get(1), eps, weightDecay), clip, batch, gradAccum, microBatchTokens,
                     !noShuffle, seed, saveEvery, keep, stopAfter == null ? Long.MAX_VALUE : stopAfter, model,
-                    parseDtype(saveDtype, "--save-dtype"));
+                    parseDtype(config.get("save_dtype").asText(), "--save-dtype"));
             if (resume) RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
             else run.create(config);
             Progress progress = new Progress(steps, err);
@@ -120,7 +124,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     }
 
     /** The run's options as stored in config.json (key = option name without dashes, '-' → '_'). */
-    ObjectNode config() {
+    ObjectNode config() throws java.io.IOException {
         if (betas.size() != 2) throw new IllegalArgumentException("--betas takes two numbers: B1,B2");
         if (!template.equalsIgnoreCase("r1") && !template.equalsIgnoreCase("none"))
             throw new IllegalArgumentException("--template must be r1 or none, not " + template);
@@ -128,7 +132,7 @@ public final class TrainSftCommand implements Callable<Integer> {
         c.put("model", model.toAbsolutePath().normalize().toString());
         c.put("data", data.toAbsolutePath().normalize().toString());
         adapter.putConfig(c);
-        c.put("dtype", dtype != null ? dtype.toLowerCase(Locale.ROOT) : adapter.full ? "f32" : "bf16");
+        c.put("dtype", Dtypes.label(Dtypes.weights(dtype != null ? dtype : adapter.full ? "f32" : "auto", model, "--dtype")));
         c.put("lr", lr);
         c.putArray("betas").add(betas.get(0)).add(betas.get(1));
         c.put("eps", eps);
@@ -147,7 +151,7 @@ public final class TrainSftCommand implements Callable<Integer> {
         c.put("template", template.toLowerCase(Locale.ROOT));
         c.put("save_every", saveEvery);
         c.put("keep_checkpoints", keep);
-        c.put("save_dtype", saveDtype.toLowerCase(Locale.ROOT));
+        c.put("save_dtype", Dtypes.label(Dtypes.save(saveDtype, model, "--save-dtype")));
         return c;
     }
 

@@ -12,7 +12,6 @@ import picocli.CommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,18 +29,21 @@ class ModelCommandsTest {
 
     record Run(int exit, String out, String err) {}
 
+    /** Runs a command; {@code err} is what it wrote to stderr, through picocli or System.err. */
     static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+            System.setErr(e);
             CommandLine cl = commandLine();
-            cl.setErr(new PrintWriter(err, true));
+            cl.setErr(new PrintWriter(e, true));
             int exit = cl.execute(args);
-            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
+            System.setErr(oldErr);
         }
     }
 
@@ -85,6 +87,138 @@ class ModelCommandsTest {
         try (Model m = Model.load(MODEL, DType.F32, new VectorOps())) {
             float[] want = m.transformer().score(new int[]{381, 12, 40, 7, 99, 5});
             for (int i = 0; i < 5; i++) assertEquals(want[i], lp.get(i).floatValue(), 1e-6);
+        }
+    }
+
+    /**
+     * With no --dtype the F32 golden checkpoint keeps its F32 weights: log-probs within 1e-4 of transformers' float64
+     * values (transformer/src/test/resources/golden/qwen2.json); at an explicit --dtype bf16 they are rounded (and
+     * stderr says so once), far off those values.
+     */
+    @Test
+    void scoreWithoutDtypeMatchesTransformersOnTheF32Checkpoint() throws Exception {
+        JsonNode golden = Jsonl.JSON.readTree(MODEL.resolveSibling("qwen2.json").toFile());
+        JsonNode seqs = golden.get("sequences"), want = golden.get("checkpoints").get("qwen2-f32").get("logprobs");
+        String[] lines = new String[seqs.size()];
+        for (int i = 0; i < lines.length; i++) lines[i] = "{\"ids\": " + seqs.get(i) + "}";
+        Path in = write("golden.jsonl", lines);
+        Run r = run("score", "--model", MODEL.toString(), "--in", in.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertFalse(r.err().contains("note:"), r.err());
+        Run rounded = run("score", "--model", MODEL.toString(), "--in", in.toString(), "--dtype", "bf16");
+        assertEquals(0, rounded.exit(), rounded.err());
+        assertEquals(1, rounded.err().lines().filter(l -> l.startsWith("note: --dtype bf16 rounds")).count(), rounded.err());
+        String[] got = r.out().strip().split("\n"), bf16 = rounded.out().strip().split("\n");
+        double worst = 0, worstBf16 = 0;
+        for (int i = 0; i < lines.length; i++) {
+            JsonNode lp = Jsonl.JSON.readTree(got[i]).get("logprobs"), lpb = Jsonl.JSON.readTree(bf16[i]).get("logprobs");
+            assertEquals(want.get(i).size(), lp.size());
+            for (int t = 0; t < lp.size(); t++) {
+                worst = Math.max(worst, Math.abs(lp.get(t).asDouble() - want.get(i).get(t).asDouble()));
+                worstBf16 = Math.max(worstBf16, Math.abs(lpb.get(t).asDouble() - want.get(i).get(t).asDouble()));
+            }
+        }
+        System.out.printf("score, no --dtype, qwen2-f32 vs transformers float64: max |Δ log p| = %.3g (--dtype bf16: %.3g)%n", worst, worstBf16);
+        assertTrue(worst < 1e-4, "max |Δ log p| = " + worst);
+        assertTrue(worstBf16 > 1e-3, "bf16 rounding should show: " + worstBf16);
+    }
+
+    /** A copy of the golden model whose generation_config.json is {@code gen} (null: none). */
+    Path modelWith(String name, String gen) throws Exception {
+        Path dir = tmp.resolve(name);
+        Files.createDirectories(dir);
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"))
+            Files.copy(MODEL.resolve(f), dir.resolve(f));
+        if (gen != null) Files.writeString(dir.resolve("generation_config.json"), gen);
+        return dir;
+    }
+
+    static String ids(Run r) throws Exception {
+        assertEquals(0, r.exit(), r.err());
+        StringBuilder s = new StringBuilder();
+        for (String line : r.out().strip().split("\n")) s.append(Jsonl.JSON.readTree(line).get("ids")).append('\n');
+        return s.toString();
+    }
+
+    @Test
+    void generateFollowsGenerationConfigJson() throws Exception {
+        // the golden models ship R1-Distill's generation_config.json: do_sample true, temperature 0.6, top_p 0.95
+        String[] base = {"generate", "--model", MODEL.toString(), "--prompt", "Once upon a time", "--json", "--max-tokens", "12", "--ignore-eos"};
+        Run s1 = run(args(base, "--seed", "1")), s2 = run(args(base, "--seed", "2"));
+        assertNotEquals(ids(s1), ids(s2), "sampled by default: another seed, other text");
+        assertEquals(ids(s1), ids(run(args(base, "--seed", "1"))), "the same seed, the same text");
+        assertTrue(s1.err().contains("decoding: sampled, temperature 0.6, top-p 0.95, top-k 50 (generation_config.json)"), s1.err());
+        assertEquals(ids(s1), ids(run(args(base, "--seed", "1", "--temperature", "0.6", "--top-p", "0.95", "--top-k", "50"))),
+                "the file's settings are exactly the flags' (top-k 50: transformers' default)");
+        String greedy = ids(run(args(base, "--temperature", "0")));
+        assertNotEquals(greedy, ids(s1));
+
+        // do_sample false or absent, or no file: greedy, as transformers' generate()
+        for (String gen : new String[]{"{\"do_sample\": false, \"temperature\": 0.6, \"top_p\": 0.95}", "{\"temperature\": 0.6}", null}) {
+            Path dir = modelWith("m" + Math.abs(java.util.Objects.hashCode(gen)), gen);
+            String[] b = base.clone();
+            b[2] = dir.toString();
+            Run g1 = run(args(b, "--seed", "1")), g2 = run(args(b, "--seed", "2"));
+            assertEquals(greedy, ids(g1), gen);
+            assertEquals(greedy, ids(g2), gen);
+            assertTrue(g1.err().contains("decoding: greedy"), g1.err());
+            Run n = run(args(b, "--n", "3"));
+            assertEquals(0, n.exit(), n.err());
+            assertTrue(n.err().contains("warning: --n 3 with greedy decoding gives 3 identical samples"), n.err());
+            assertEquals(ids(s1), ids(run(args(b, "--temperature", "0.6", "--top-p", "0.95", "--top-k", "50", "--seed", "1"))),
+                    "the flags turn sampling on");
+        }
+        // max_new_tokens of the file is the default cap
+        Path capped = modelWith("capped", "{\"max_new_tokens\": 5}");
+        Run c = run("generate", "--model", capped.toString(), "--prompt", "Once", "--json", "--ignore-eos");
+        assertEquals(0, c.exit(), c.err());
+        assertEquals(5, Jsonl.JSON.readTree(c.out().strip()).get("tokens").asInt());
+    }
+
+    static String[] args(String[] a, String... more) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + more.length);
+        System.arraycopy(more, 0, out, a.length, more.length);
+        return out;
+    }
+
+    @Test
+    void generatePromptsMayBeTrlLines() throws Exception {
+        Path in = write("trl.jsonl",
+                "{\"prompt\": \"Once upon\", \"completion\": \" a time\"}",
+                "{\"text\": \"Once\"}",
+                "{\"prompt\": [{\"role\": \"user\", \"content\": \"Hi\"}]}",
+                "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, {\"role\": \"assistant\", \"content\": \"Hello.\"}]}");
+        Run r = run("generate", "--model", MODEL.toString(), "--in", in.toString(), "--json", "--max-tokens", "2", "--temperature", "0");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(4, r.out().strip().split("\n").length);
+        try (Model m = Model.load(MODEL)) {
+            var tok = m.tokenizer();
+            int chat = tok.encode("<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜><think>\n", false).length;
+            long want = tok.encode("Once upon", true).length + tok.encode("Once", true).length + 2L * chat;
+            assertTrue(r.err().contains("prompt tokens " + want + ","), want + " in " + r.err());
+        }
+        Path bad = write("bad.jsonl", "{\"prompt\": \"x\"}", "{\"messages\": [{\"role\": \"assistant\", \"content\": \"y\"}]}");
+        r = run("generate", "--model", MODEL.toString(), "--in", bad.toString(), "--temperature", "0");
+        assertEquals(1, r.exit());
+        assertEquals("error: " + bad + ":2: field \"messages\": no message before the assistant's to prompt with", r.err().strip());
+    }
+
+    @Test
+    void inDashReadsStandardInput() throws Exception {
+        java.io.InputStream old = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("{\"text\": \"x = 42\"}\n".getBytes(StandardCharsets.UTF_8)));
+            Run r = run("tokenize", "--model", MODEL.toString(), "--in", "-");
+            assertEquals(0, r.exit(), r.err());
+            try (Model m = Model.load(MODEL)) {
+                assertEquals(Jsonl.line(java.util.Map.of("ids", m.tokenizer().encode("x = 42", false))), r.out().strip());
+            }
+            System.setIn(new java.io.ByteArrayInputStream("{\"ids\": [1, 2]}\n{\"ids\": [1, 99999]}\n".getBytes(StandardCharsets.UTF_8)));
+            r = run("score", "--model", MODEL.toString(), "--in", "-");
+            assertEquals(1, r.exit());
+            assertTrue(r.err().startsWith("error: <stdin>:2: field \"ids\""), r.err());
+        } finally {
+            System.setIn(old);
         }
     }
 

@@ -85,8 +85,11 @@ class TrainSftCommandTest {
 
         Path fin = run.resolve("final");
         try (Checkpoint ck = Checkpoint.open(fin)) {
-            assertEquals(DType.BF16, ck.tensor("model.norm.weight").dtype());
+            // --save-dtype auto: the base model's own dtype, F32 here (not rounded to BF16)
+            assertEquals(DType.F32, ck.tensor("model.norm.weight").dtype());
+            assertEquals(DType.F32, ck.tensor("model.layers.0.mlp.down_proj.weight").dtype());
         }
+        assertEquals("f32", RunDir.JSON.readTree(run.resolve("config.json").toFile()).get("save_dtype").asText());
         try (Model back = Model.load(fin, DType.BF16, new VectorOps())) {
             assertEquals(384, back.tokenizer().vocabSize());
         }
@@ -141,13 +144,54 @@ class TrainSftCommandTest {
         Path merged = dir.resolve("merged");
         r = cli(new ExportCommand(), "--run", run.toString(), "--out", merged.toString(), "--merge", "--save-dtype", "f32");
         assertEquals(0, r.exit(), r.err());
-        // the run trained on the base as bf16 (the LoRA default), and --merge folds the adapter into that base
-        try (Model base = Model.load(QWEN, DType.BF16, new VectorOps()); Model mm = Model.load(merged, DType.F32, new VectorOps())) {
+        // the run trained on the base as stored (--dtype auto: F32 here), and --merge folds the adapter into that base
+        assertEquals("f32", RunDir.JSON.readTree(run.resolve("config.json").toFile()).get("dtype").asText());
+        try (Model base = Model.load(QWEN, DType.F32, new VectorOps()); Model mm = Model.load(merged, DType.F32, new VectorOps())) {
             var adapted = Export.loadAdapter(base, run.resolve("final"));
             int[] ids = {381, 40, 50, 60, 70, 378};
             float[] want = adapted.logProbs(ids), got = mm.transformer().score(ids);
             for (int i = 0; i < want.length; i++) assertEquals(want[i], got[i], 2e-5);
         }
+    }
+
+    /**
+     * TRL's SFTTrainer shapes train as they are: standard {"text"} and {"prompt", "completion"}, conversational
+     * {"messages"} and {"prompt": [...], "completion": [...]}; step 1 (batch 4, file order) sees exactly the tokens
+     * the data reader makes of the four lines.
+     */
+    @Test
+    void trlDataOfEveryShapeTrains(@TempDir Path dir) throws IOException {
+        Path data = dir.resolve("trl.jsonl"), run = dir.resolve("run");
+        Files.writeString(data, """
+                {"text": "The sky is blue."}
+                {"prompt": "The sky is", "completion": " blue."}
+                {"messages": [{"role": "user", "content": "What colour is the sky?"}, {"role": "assistant", "content": "It scatters.</think>Blue."}]}
+                {"prompt": [{"role": "user", "content": "What colour is grass?"}], "completion": [{"role": "assistant", "content": "Green."}]}
+                """);
+        java.io.PrintStream oldErr = System.err;
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        Run r;
+        try {
+            System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+            r = train("--model", QWEN.toString(), "--data", data.toString(), "--out", run.toString(), "--lora-rank", "2",
+                    "--lr", "1e-2", "--steps", "2", "--batch", "4", "--no-shuffle");
+        } finally {
+            System.setErr(oldErr);
+        }
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(log.toString(java.nio.charset.StandardCharsets.UTF_8).contains("data: 4 examples (0 skipped"), log.toString());
+        List<JsonNode> m = metrics(run);
+        assertEquals(2, m.size());
+        try (Model base = Model.load(QWEN)) {
+            var d = dev.laconic.training.SftData.load(data, base.tokenizer(), dev.laconic.training.SftData.Template.R1, 384, 512, false);
+            assertEquals(d.examples().stream().mapToInt(e -> e.ids().length).sum(), m.getFirst().get("tokens").asInt());
+        }
+        assertTrue(m.get(1).get("loss").asDouble() < m.get(0).get("loss").asDouble(), "it learns: " + m);
+        assertTrue(Files.isRegularFile(run.resolve("final").resolve(Export.ADAPTER_CONFIG)));
+
+        Files.writeString(data, "{\"text\": \"ok\"}\n{\"messages\": [{\"role\": \"user\", \"content\": 1}]}\n");
+        r = train("--model", QWEN.toString(), "--data", data.toString(), "--out", dir.resolve("bad").toString(), "--lr", "1e-2", "--steps", "1");
+        assertEquals("error: " + data + ":2: field \"messages\": message 0: \"content\" is not a string", r.err().strip());
     }
 
     @Test

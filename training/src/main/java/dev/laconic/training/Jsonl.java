@@ -34,6 +34,11 @@ public final class Jsonl {
             return new BadInput(file + ":" + number + ": field \"" + field + "\": " + problem);
         }
 
+        /** A fault of the whole line (no one field). */
+        public BadInput fault(String problem) {
+            return new BadInput(file + ":" + number + ": " + problem);
+        }
+
         public String text(String field) {
             JsonNode n = json.get(field);
             if (n == null) throw error(field, "missing");
@@ -59,10 +64,29 @@ public final class Jsonl {
         public boolean has(String field) { return json.has(field); }
     }
 
-    /** Reads every non-blank line; a line that is not a JSON object fails with its number. */
-    public static List<Line> read(Path file) {
+    /** What {@code -} as an input file reads, and how faults name it. */
+    public static final Path STDIN = Path.of("<stdin>");
+
+    /** {@code -}: standard input. */
+    public static boolean isStdin(Path file) {
+        return file.toString().equals("-");
+    }
+
+    /** UTF-8 lines of {@code file}, or of standard input for {@code -} (left open when closed: it is not ours). */
+    public static BufferedReader reader(Path file) throws IOException {
+        if (!isStdin(file)) return Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        var decoder = StandardCharsets.UTF_8.newDecoder();   // reports malformed input, as Files.newBufferedReader does
+        return new BufferedReader(new java.io.InputStreamReader(new java.io.FilterInputStream(System.in) {
+            @Override
+            public void close() {}
+        }, decoder));
+    }
+
+    /** Reads every non-blank line ({@code -}: standard input); a line that is not a JSON object fails with its number. */
+    public static List<Line> read(Path path) {
         List<Line> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        Path file = isStdin(path) ? STDIN : path;
+        try (BufferedReader r = reader(path)) {
             String s;
             int n = 0;
             while ((s = r.readLine()) != null) {

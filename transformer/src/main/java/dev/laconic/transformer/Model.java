@@ -36,6 +36,34 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Opens {@code dir} with Hugging Face's defaults: the weights in the checkpoint's own precision
+     * ({@link #storedDtype}) and the default backend ({@code Backend.named(null)}: the
+     * {@value Backend#PROPERTY} system property, else {@value Backend#DEFAULT}).
+     */
+    public static Model load(Path dir) throws IOException {
+        return load(dir, storedDtype(dir), Backend.named(null));
+    }
+
+    /**
+     * The dtype that keeps the checkpoint's precision (what {@code dtype="auto"} means here): BF16 when
+     * every matrix is stored as BF16 (then kept zero-copy), otherwise F32 — F32 stays F32, and F16, which
+     * the kernels do not read, widens to F32 exactly.
+     */
+    public static DType storedDtype(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) throw new IOException(dir + ": not a model directory");
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            boolean matrices = false, allBf16 = true;
+            for (String name : ck.names()) {
+                var e = ck.entry(name);
+                if (e.shape().length != 2 || !e.dtype().isFloat()) continue;
+                matrices = true;
+                allBf16 &= e.dtype() == DType.BF16;
+            }
+            return matrices && allBf16 ? DType.BF16 : DType.F32;
+        }
+    }
+
+    /**
      * Opens {@code dir} with {@code backend}'s ops; a backend that can run whole decode steps on its
      * device ({@link DeviceDecoder.Source}) gets them, since these weights never change in place.
      */

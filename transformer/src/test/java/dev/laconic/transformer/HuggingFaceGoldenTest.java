@@ -94,6 +94,52 @@ class HuggingFaceGoldenTest {
         }
     }
 
+    /**
+     * Model.load(dir), Hugging Face's defaults: the weights keep the file's precision (an F32 checkpoint is not
+     * rounded to BF16), so every checkpoint meets its own float64 log-probs within 1e-4 without naming a dtype.
+     */
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("checkpoints")
+    void theDefaultLoadKeepsTheCheckpointsPrecision(String model, String name, String opsName) throws Exception {
+        if (!opsName.equals("vector")) return;
+        JsonNode g = golden(model), ck = g.get("checkpoints").get(name);
+        DType stored = ck.get("dtype").asText().equals("BF16") ? DType.BF16 : DType.F32;
+        assertEquals(stored, Model.storedDtype(dir(name)));
+        double worstRounded = 0;
+        try (Model m = Model.load(dir(name)); Model rounded = Model.load(dir(name), DType.BF16, new VectorOps())) {
+            for (int s = 0; s < g.get("sequences").size(); s++) {
+                int[] ids = ints(g.get("sequences").get(s));
+                float[] got = m.transformer().score(ids), bf16 = rounded.transformer().score(ids);
+                JsonNode want = ck.get("logprobs").get(s);
+                for (int t = 0; t < got.length; t++) {
+                    assertEquals(want.get(t).asDouble(), got[t], 1e-4, name + " sequence " + s + " position " + (t + 1));
+                    worstRounded = Math.max(worstRounded, Math.abs(want.get(t).asDouble() - bf16[t]));
+                }
+            }
+        }
+        // the point of the default: rounding an F32 checkpoint to BF16 moves log-probs far past the tolerance
+        if (stored == DType.F32) assertTrue(worstRounded > 1e-3, name + ": BF16 rounding moved log-probs by only " + worstRounded);
+        else assertTrue(worstRounded < 1e-4, name + ": a BF16 checkpoint is the same at bf16");
+    }
+
+    /** F16 weights, which the kernels do not read, widen to F32 by default (exactly: every F16 is an F32). */
+    @org.junit.jupiter.api.Test
+    void f16CheckpointsWidenToF32(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        Path src = dir("qwen2-f32");
+        for (String f : new String[]{"config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"})
+            java.nio.file.Files.copy(src.resolve(f), tmp.resolve(f));
+        java.util.Map<String, dev.laconic.tensor.Tensor> half = new java.util.TreeMap<>();
+        try (dev.laconic.tensor.safetensors.Checkpoint ck = dev.laconic.tensor.safetensors.Checkpoint.open(src)) {
+            for (String n : ck.names()) half.put(n, ck.tensor(n).to(DType.F16));
+            dev.laconic.tensor.safetensors.SafetensorsWriter.write(tmp.resolve("model.safetensors"), half, java.util.Map.of("format", "pt"));
+        }
+        assertEquals(DType.F32, Model.storedDtype(tmp));
+        int[] ids = ints(golden("qwen2").get("sequences").get(1));
+        try (Model m = Model.load(tmp); Model widened = Model.load(tmp, DType.F32, new VectorOps())) {
+            assertArrayEquals(widened.transformer().score(ids), m.transformer().score(ids));
+        }
+    }
+
     static int[] ints(JsonNode a) {
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();

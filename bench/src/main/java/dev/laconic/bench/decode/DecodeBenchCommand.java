@@ -71,13 +71,13 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     int genTokens;
 
     @Option(names = "--context", defaultValue = "0", paramLabel = "N",
-            description = "also generate up to N positions: prefill N-G tokens, decode G (rows ppN-G, tgG@dN-G; one rep)")
+            description = "also generate up to N positions: prefill N-G tokens, decode G (rows ppN-G, tgG@dN-G; one rep); 0 = off (default: ${DEFAULT-VALUE})")
     int context;
 
     @Option(names = "--reps", defaultValue = "3", description = "timed repetitions of pp and tg (default: ${DEFAULT-VALUE})")
     int reps;
 
-    @Option(names = "--seed", defaultValue = "42", description = "seed of the random weights and prompt ids")
+    @Option(names = "--seed", defaultValue = "42", description = "seed of the random weights and prompt ids (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--json", description = "print {\"rows\": [...], ...} instead of the table")

@@ -59,7 +59,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print {\"rows\": [...], \"machine\": {...}, \"notes\": [...]} instead of the table")
     boolean json;
 
-    @Option(names = "--json-out", paramLabel = "FILE", description = "also write the JSON to FILE (with the table on stdout)")
+    @Option(names = "--json-out", paramLabel = "FILE", description = "also write the JSON to FILE (with the table on stdout; default: none)")
     Path jsonOut;
 
     @Option(names = "--threads", paramLabel = "N", description = "worker threads, ours and PyTorch's (default: all cores)")
@@ -117,7 +117,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--quick", hidden = true, description = "tests: the shortest probes (FMA peak, GEMM timings); no numbers to keep")
     boolean quick;
 
-    @Option(names = "--seed", defaultValue = "42", description = "seed of the random weights and token ids")
+    @Option(names = "--seed", defaultValue = "42", description = "seed of the random weights and token ids (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Mixin BackendOption backend;   // our training's kernels, and the GEMM bound's (the FMA peak stays this CPU's)

@@ -1,5 +1,7 @@
 package dev.laconic.transformer.generate;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -21,7 +23,29 @@ public record GenerationConfig(int maxTokens, Sampler sampler, int samples, long
         stop = stop == null ? List.of() : List.copyOf(stop);
     }
 
+    /** Completion tokens per sample when neither the caller nor generation_config.json says. */
+    public static final int DEFAULT_MAX_TOKENS = 256;
+
     public static GenerationConfig greedy(int maxTokens) {
         return new GenerationConfig(maxTokens, Sampler.greedy(), 1, 0, false, List.of(), -1);
     }
+
+    /**
+     * What a model asks for: its generation_config.json's sampling and max_new_tokens (else
+     * {@value #DEFAULT_MAX_TOKENS}), one sample, seed 0 — greedy when the file has no {@code do_sample: true},
+     * as transformers' {@code generate()}. Change single settings with the {@code with…} methods.
+     */
+    public static GenerationConfig of(GenerationDefaults d) {
+        return new GenerationConfig(d.maxNewTokens() != null ? d.maxNewTokens() : DEFAULT_MAX_TOKENS, d.sampler(), 1, 0, false, List.of(), -1);
+    }
+
+    /** {@link #of(GenerationDefaults)} of {@code modelDir/generation_config.json} (transformers' defaults without one). */
+    public static GenerationConfig forModel(Path modelDir) throws IOException {
+        return of(GenerationDefaults.load(modelDir));
+    }
+
+    public GenerationConfig withMaxTokens(int n) { return new GenerationConfig(n, sampler, samples, seed, ignoreEos, stop, thinkBudget); }
+    public GenerationConfig withSampler(Sampler s) { return new GenerationConfig(maxTokens, s, samples, seed, ignoreEos, stop, thinkBudget); }
+    public GenerationConfig withSamples(int n) { return new GenerationConfig(maxTokens, sampler, n, seed, ignoreEos, stop, thinkBudget); }
+    public GenerationConfig withSeed(long s) { return new GenerationConfig(maxTokens, sampler, samples, s, ignoreEos, stop, thinkBudget); }
 }

@@ -1,7 +1,9 @@
 package dev.laconic.transformer.tokenizer;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The DeepSeek-R1 chat template (tokenizer_config.json "chat_template" of every DeepSeek-R1-Distill model) as code,
@@ -67,17 +69,45 @@ public record ChatTemplate(String bos, String eos) {
     }
 
     public String render(List<Message> messages, boolean addGenerationPrompt) {
+        StringBuilder out = new StringBuilder();
+        for (Piece p : pieces(messages, addGenerationPrompt, Set.of())) out.append(p.text());
+        return out.toString();
+    }
+
+    /** A span of a rendered conversation; {@code assistant}: text an assistant turn being trained writes (its content and EOS). */
+    public record Piece(String text, boolean assistant) {}
+
+    /**
+     * A conversation rendered for training on the assistant messages at the indices {@code trained}: as
+     * {@link #render} (no generation prompt), except that each of those messages is written as the model writes
+     * it when prompted — the generation prompt {@code "<｜Assistant｜><think>\n"}, then its content whole (the
+     * reasoning kept, where {@link #render} keeps only the answer of an earlier turn; a leading {@code <think>} is
+     * the prompt's and dropped) and EOS. After a tool output the template opens the turn with
+     * {@code "<｜tool▁outputs▁end｜>"} instead, and keeps the content whole anyway. The trained content and its EOS
+     * are the {@link Piece#assistant() assistant} pieces; the pieces joined are the text to tokenize.
+     */
+    public List<Piece> trainingPieces(List<Message> messages, Set<Integer> trained) {
+        for (int i : trained) {
+            if (i < 0 || i >= messages.size() || messages.get(i).role() != Role.ASSISTANT || messages.get(i).content() == null)
+                throw new IllegalArgumentException("message " + i + " is not an assistant message with content");
+        }
+        return pieces(messages, false, trained);
+    }
+
+    private List<Piece> pieces(List<Message> messages, boolean addGenerationPrompt, Set<Integer> trained) {
         String system = "";                                        // the last system message wins
         for (Message m : messages) if (m.role() == Role.SYSTEM) system = m.content();
-        StringBuilder out = new StringBuilder(bos).append(system);
+        List<Piece> out = new ArrayList<>();
+        StringBuilder plain = new StringBuilder(bos).append(system);   // text outside trained turns, flushed before one
 
         boolean isTool = false, isFirstCall = false, isFirstOutput = true;
-        for (Message m : messages) {
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = messages.get(i);
             switch (m.role()) {
                 case SYSTEM -> { }
                 case USER -> {
                     isTool = false;
-                    out.append(USER).append(m.content());
+                    plain.append(USER).append(m.content());
                 }
                 case ASSISTANT -> {
                     if (m.content() == null) {
@@ -86,33 +116,48 @@ public record ChatTemplate(String bos, String eos) {
                             String call = CALL_BEGIN + c.type() + SEP + c.name() + "\n```json\n" + c.arguments()
                                     + "\n```" + CALL_END;
                             if (!isFirstCall) {
-                                out.append(ASSISTANT).append(CALLS_BEGIN).append(call);
+                                plain.append(ASSISTANT).append(CALLS_BEGIN).append(call);
                                 isFirstCall = true;
                             } else {
-                                out.append('\n').append(call).append(CALLS_END).append(eos);
+                                plain.append('\n').append(call).append(CALLS_END).append(eos);
                             }
                         }
+                    } else if (trained.contains(i)) {
+                        plain.append(isTool ? OUTPUTS_END : GENERATION_PROMPT);
+                        out.add(new Piece(plain.toString(), false));
+                        plain.setLength(0);
+                        out.add(new Piece(isTool ? m.content() : withoutThinkOpening(m.content()), true));
+                        out.add(new Piece(eos, true));
+                        isTool = false;
                     } else if (isTool) {
-                        out.append(OUTPUTS_END).append(m.content()).append(eos);
+                        plain.append(OUTPUTS_END).append(m.content()).append(eos);
                         isTool = false;
                     } else {
-                        out.append(ASSISTANT).append(answerPart(m.content())).append(eos);
+                        plain.append(ASSISTANT).append(answerPart(m.content())).append(eos);
                     }
                 }
                 case TOOL -> {
                     isTool = true;
                     if (isFirstOutput) {
-                        out.append(OUTPUTS_BEGIN).append(OUTPUT_BEGIN).append(m.content()).append(OUTPUT_END);
+                        plain.append(OUTPUTS_BEGIN).append(OUTPUT_BEGIN).append(m.content()).append(OUTPUT_END);
                         isFirstOutput = false;
                     } else {
-                        out.append('\n').append(OUTPUT_BEGIN).append(m.content()).append(OUTPUT_END);
+                        plain.append('\n').append(OUTPUT_BEGIN).append(m.content()).append(OUTPUT_END);
                     }
                 }
             }
         }
-        if (isTool) out.append(OUTPUTS_END);
-        if (addGenerationPrompt && !isTool) out.append(GENERATION_PROMPT);
-        return out.toString();
+        if (isTool) plain.append(OUTPUTS_END);
+        if (addGenerationPrompt && !isTool) plain.append(GENERATION_PROMPT);
+        if (!plain.isEmpty()) out.add(new Piece(plain.toString(), false));
+        return out;
+    }
+
+    /** Content written after the generation prompt, which already opened the thinking block: a leading {@code <think>} (and its newline) dropped. */
+    static String withoutThinkOpening(String content) {
+        if (!content.startsWith(THINK)) return content;
+        String rest = content.substring(THINK.length());
+        return rest.startsWith("\n") ? rest.substring(1) : rest;
     }
 
     /** Token ids of the rendered conversation: its BOS is in the text, so none is added again. */

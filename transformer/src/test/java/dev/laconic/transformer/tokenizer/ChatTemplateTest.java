@@ -48,6 +48,29 @@ class ChatTemplateTest {
         }
     }
 
+    /** Training pieces: nothing trained is exactly the Jinja rendering; a trained turn follows the generation prompt, reasoning kept. */
+    @Test
+    void trainingPiecesKeepTheTemplateOutsideTheTrainedTurns() {
+        Tokenizer tok = tokenizer();
+        ChatTemplate template = ChatTemplate.of(tok);
+        for (JsonNode c : chatGoldens().path("cases")) {
+            if (c.path("add_generation_prompt").asBoolean()) continue;
+            StringBuilder joined = new StringBuilder();
+            for (ChatTemplate.Piece p : template.trainingPieces(messages(c.path("messages")), java.util.Set.of())) {
+                assertEquals(false, p.assistant());
+                joined.append(p.text());
+            }
+            assertEquals(c.path("text").asText(), joined.toString(), c.path("name").asText());
+        }
+        List<Message> chat = List.of(Message.user("q"), Message.assistant("<think>\nwhy</think>a"), Message.tool("out"), Message.assistant("b"));
+        List<ChatTemplate.Piece> p = template.trainingPieces(chat, java.util.Set.of(1, 3));
+        String bos = tok.token(tok.bosId()), eos = tok.token(tok.eosId());
+        assertEquals(List.of(new ChatTemplate.Piece(bos + "<｜User｜>q<｜Assistant｜><think>\n", false), new ChatTemplate.Piece("why</think>a", true),
+                new ChatTemplate.Piece(eos, true), new ChatTemplate.Piece("<｜tool▁outputs▁begin｜><｜tool▁output▁begin｜>out<｜tool▁output▁end｜><｜tool▁outputs▁end｜>", false),
+                new ChatTemplate.Piece("b", true), new ChatTemplate.Piece(eos, true)), p);
+        assertThrows(IllegalArgumentException.class, () -> template.trainingPieces(chat, java.util.Set.of(0)), "a user turn is not trained");
+    }
+
     @Test
     void generationPromptOpensTheThinkingBlock() {
         Tokenizer tok = tokenizer();
