@@ -308,13 +308,13 @@ public final class Plot {
     static final int SMOOTH_MIN_POINTS = 6;
 
     /**
-     * The bias-corrected exponential moving average (TensorBoard's smoothing) over about a tenth of the points
-     * (span w = clamp(n / 10, 2, 25), α = 2 / (w + 1)):
+     * The bias-corrected exponential moving average (TensorBoard's smoothing) over about a fifth of the points
+     * (span w = clamp(n / 5, 2, 25), α = 2 / (w + 1)):
      * <pre>  m_t = (1 − α) m_{t−1} + α y_t,   s_t = m_t / (1 − (1 − α)^t)  </pre>
      * NaN values are skipped (their smoothed value is NaN, the average goes on past them).
      */
     public static double[] smooth(double[] y) {
-        double w = Math.max(2, Math.min(25, y.length / 10.0));
+        double w = Math.max(2, Math.min(25, y.length / 5.0));
         double alpha = 2 / (w + 1), m = 0, decay = 1;
         double[] out = new double[y.length];
         for (int i = 0; i < y.length; i++) {

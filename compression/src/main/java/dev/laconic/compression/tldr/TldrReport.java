@@ -6,6 +6,7 @@ import dev.laconic.compression.plot.Axis;
 import dev.laconic.compression.plot.Plot;
 import dev.laconic.training.RunDir;
 
+import java.awt.Color;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,8 +88,9 @@ public final class TldrReport {
         if (choice != null) {
             Evaluation c = choice.evaluation();
             String label = (choice.eligible() ? "selected" : "fallback") + ": step " + c.step();
-            accSeries.add(Plot.Series.points(label, new double[]{c.step()}, new double[]{c.accuracy()}));
-            tokSeries.add(Plot.Series.points(label, new double[]{c.step()}, new double[]{c.tokens()}));
+            // black in both panels (the palette would give it another colour in each)
+            accSeries.add(Plot.Series.points(label, new double[]{c.step()}, new double[]{c.accuracy()}).in(Color.BLACK));
+            tokSeries.add(Plot.Series.points(label, new double[]{c.step()}, new double[]{c.tokens()}).in(Color.BLACK));
         }
         return List.of(
                 new Plot.Panel("mixture weights (" + (o.dynamic() ? "dynamic" : "static") + ")", Axis.fraction("w"),
