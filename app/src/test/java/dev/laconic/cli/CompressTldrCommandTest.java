@@ -65,6 +65,7 @@ class CompressTldrCommandTest {
         for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
             ObjectNode n = (ObjectNode) RunDir.JSON.readTree(line);
             n.remove("eval_seconds");
+            n.remove("time");
             out.add(n);
         }
         return out;

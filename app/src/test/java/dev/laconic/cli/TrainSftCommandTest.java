@@ -74,7 +74,8 @@ class TrainSftCommandTest {
         for (int k = 0; k < 3; k++) {
             List<String> keys = new ArrayList<>();
             for (Iterator<String> it = m.get(k).fieldNames(); it.hasNext(); ) keys.add(it.next());
-            assertEquals(List.of("step", "loss", "lr", "grad_norm", "tokens"), keys);
+            assertEquals(List.of("step", "split", "time", "loss", "lr", "grad_norm", "tokens"), keys);
+            assertEquals("train", m.get(k).get("split").asText());
             assertEquals(k + 1, m.get(k).get("step").asInt());
             double want = golden.path("losses").get(k).asDouble();
             assertEquals(want, m.get(k).get("loss").asDouble(), 2e-5 * want);

@@ -11,6 +11,25 @@ import java.util.List;
  * Each op family lives in its own file; this class only routes.
  */
 public final class VectorOps implements Ops {
+    /** What a JVM started without the Vector API module is told, at load time rather than deep inside a kernel. */
+    static final String NO_VECTOR_MODULE = "the Vector API module is missing: start java with --add-modules jdk.incubator.vector "
+            + "(./laconic and ./mvnw add it; a JAR manifest cannot)";
+
+    /** @throws IllegalStateException when this JVM was started without {@code --add-modules jdk.incubator.vector} */
+    public VectorOps() {
+        requireVectorApi();
+    }
+
+    /** Touches the Vector API once, so that a missing module shows here, with the flag to add, not in a kernel. */
+    static void requireVectorApi() {
+        try {
+            if (jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length() < 1) throw new AssertionError();
+        } catch (NoClassDefFoundError e) {
+            if (e.getMessage() == null || !e.getMessage().contains("jdk/incubator/vector")) throw e;
+            throw new IllegalStateException(NO_VECTOR_MODULE, e);
+        }
+    }
+
     @Override public void matmul(Tensor x, Tensor w, Tensor b, Tensor y) { Linear.matmul(x, w, b, y); }
     @Override public void matmulBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) { Linear.matmulBackward(x, w, dy, dx, dw, db); }
     @Override public void rmsnorm(Tensor x, Tensor weight, float eps, Tensor y, Tensor rstd) { Norms.forward(x, weight, eps, y, rstd); }

@@ -1,11 +1,8 @@
 package dev.laconic.training;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * One optimizer step, the same for every trainer (SFT, TL;DR, RL, gym pretraining) and the train
@@ -22,23 +19,17 @@ import java.util.Map;
  * Everything runs on the model's backend ({@link dev.laconic.tensor.Ops}), the AdamW state included.
  */
 public final class OptimizerStep {
-    private static final ObjectMapper LINE = new ObjectMapper();
-
     /** What step {@code step} (1-based) did; {@code tokens}: ids run through the model. */
     public record Update(long step, double loss, double lr, double gradNorm, long tokens) {
-        /** The metrics.jsonl line of SFT and TL;DR. */
-        public String json() {
-            Map<String, Object> m = new LinkedHashMap<>();
+        /** The fields of the metrics.jsonl row of SFT and TL;DR ({@link RunDir#appendMetrics} adds split and time). */
+        public ObjectNode json() {
+            ObjectNode m = RunDir.JSON.createObjectNode();
             m.put("step", step);
             m.put("loss", loss);
             m.put("lr", lr);
             m.put("grad_norm", gradNorm);
             m.put("tokens", tokens);
-            try {
-                return LINE.writeValueAsString(m);
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
+            return m;
         }
     }
 

@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * A training run on disk:
  * <pre>
  *   RUN_DIR/config.json                       the run's options (what --resume must match)
- *   RUN_DIR/metrics.jsonl                     one line per optimizer step
+ *   RUN_DIR/metrics.jsonl                     one line per optimizer step (or evaluation): "step", "split"
+ *                                             ("train" or "eval"), "time" (seconds since the run started), the rest
  *   RUN_DIR/checkpoints/step-000010/          trainable.safetensors  parameters (F32, their own names)
  *                                             optimizer.safetensors  AdamW m, v (exp_avg.NAME, exp_avg_sq.NAME)
  *                                             state.json             step, AdamW step, data cursor, RNG
@@ -45,7 +46,12 @@ public final class RunDir {
     public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     public static final String PARAMS = "trainable.safetensors", OPTIMIZER = "optimizer.safetensors", STATE = "state.json";
 
+    /** The {@code split} of a metrics row: an optimizer step's, or an evaluation's. */
+    public static final String TRAIN = "train", EVAL = "eval";
+
     private final Path dir;
+    private final long opened = System.nanoTime();
+    private volatile double resumedAt;        // the "time" of the last row kept by truncateMetrics (a resumed run)
 
     public RunDir(Path dir) {
         this.dir = dir.toAbsolutePath().normalize();
@@ -85,9 +91,32 @@ public final class RunDir {
 
     // ---- metrics ---------------------------------------------------------------------------------
 
-    /** Appends one line (already JSON) and flushes it. */
-    public void appendMetrics(String jsonLine) {
-        appendLine(metrics(), jsonLine);
+    /**
+     * Seconds since the run started, in ms: since this object was made (the command's start), plus for a resumed
+     * run the {@code time} of the last metrics row it kept, so a run's time goes on across stops and resumes
+     * (the time between a stop and its resume is not counted).
+     */
+    public double seconds() {
+        return Math.round((resumedAt + (System.nanoTime() - opened) / 1e9) * 1000) / 1000.0;
+    }
+
+    /**
+     * Appends one row to metrics.jsonl and flushes it: {@code "step"} (when the row has one), then {@code "split"}
+     * ({@link #TRAIN} or {@link #EVAL}) and {@code "time"} ({@link #seconds}), then the row's other fields.
+     */
+    public void appendMetrics(String split, ObjectNode row) {
+        appendRow(metrics(), split, row);
+    }
+
+    /** The same for another JSONL file of the run (e.g. an evaluation log). */
+    public void appendRow(Path file, String split, ObjectNode row) {
+        if (!TRAIN.equals(split) && !EVAL.equals(split)) throw new IllegalArgumentException("split must be train or eval, got " + split);
+        ObjectNode line = JSON.createObjectNode();
+        if (row.has("step")) line.set("step", row.get("step"));
+        line.put("split", split);
+        line.put("time", seconds());
+        line.setAll(row);
+        appendLine(file, Jsonl.line(line));
     }
 
     /** Appends one line to any JSONL file of the run and flushes it. */
@@ -100,9 +129,16 @@ public final class RunDir {
         }
     }
 
-    /** Drops metrics lines of steps after {@code step} (written by a run killed before its next checkpoint). */
+    /**
+     * Drops metrics lines of steps after {@code step} (written by a run killed before its next checkpoint);
+     * {@link #seconds} goes on from the last kept line's {@code time}.
+     */
     public void truncateMetrics(long step) throws IOException {
         truncateLines(metrics(), step);
+        double last = 0;
+        for (String line : Files.readAllLines(metrics(), StandardCharsets.UTF_8))
+            if (!line.isBlank()) last = Math.max(last, JSON.readTree(line).path("time").asDouble(0));
+        resumedAt = last;
     }
 
     /** The same for any JSONL file of the run whose lines carry a "step" field (e.g. an evaluation log). */

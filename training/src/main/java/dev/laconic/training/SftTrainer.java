@@ -69,7 +69,7 @@ public final class SftTrainer {
                 throw checkpoints.diverged(e, "Try a lower lr or clip.");
             }
             step++;
-            run.appendMetrics(u.json());
+            run.appendMetrics(RunDir.TRAIN, u.json());
             progress.accept(u);
             boolean last = step == o.steps() || step - start == o.stopAfter();
             if ((o.saveEvery() > 0 && step % o.saveEvery() == 0) || last) checkpoints.save(step, data.cursor(), data.epoch(), null);

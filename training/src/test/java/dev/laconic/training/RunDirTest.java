@@ -33,12 +33,36 @@ class RunDirTest {
     @Test
     void metricsAppendAndTruncateToACheckpoint(@TempDir Path dir) throws IOException {
         RunDir run = fresh(dir);
-        for (int s = 1; s <= 4; s++) run.appendMetrics("{\"step\":" + s + ",\"loss\":1.5}");
+        for (int s = 1; s <= 4; s++) run.appendMetrics(RunDir.TRAIN, RunDir.JSON.createObjectNode().put("loss", 1.5).put("step", s));
         Files.writeString(run.metrics(), "{\"step\":5,\"lo", java.nio.file.StandardOpenOption.APPEND);   // torn by a kill
         run.truncateMetrics(2);
-        assertEquals(List.of("{\"step\":1,\"loss\":1.5}", "{\"step\":2,\"loss\":1.5}"), Files.readAllLines(run.metrics()));
-        run.appendMetrics("{\"step\":3}");
+        List<String> lines = Files.readAllLines(run.metrics());
+        assertEquals(2, lines.size());
+        for (int s = 1; s <= 2; s++) {
+            var n = RunDir.JSON.readTree(lines.get(s - 1));
+            assertEquals(List.of("step", "split", "time", "loss"), List.copyOf(n.properties().stream().map(Map.Entry::getKey).toList()),
+                    "step, split and time first, then the row's own fields");
+            assertEquals(s, n.get("step").asInt());
+            assertEquals("train", n.get("split").asText());
+            assertTrue(n.get("time").asDouble() >= 0);
+        }
+        run.appendMetrics(RunDir.EVAL, RunDir.JSON.createObjectNode().put("step", 3));
         assertEquals(3, Files.readAllLines(run.metrics()).size());
+        assertEquals("eval", RunDir.JSON.readTree(Files.readAllLines(run.metrics()).get(2)).get("split").asText());
+        assertThrows(IllegalArgumentException.class, () -> run.appendMetrics("test", RunDir.JSON.createObjectNode()));
+    }
+
+    @Test
+    void aResumedRunsTimeGoesOnFromItsLastKeptRow(@TempDir Path dir) throws IOException {
+        RunDir run = fresh(dir);
+        Files.writeString(run.metrics(), "{\"step\":1,\"split\":\"train\",\"time\":100.5}\n{\"step\":2,\"split\":\"train\",\"time\":200.25}\n");
+        RunDir resumed = new RunDir(run.dir());
+        assertTrue(resumed.seconds() < 100, "a fresh object counts from its own start");
+        resumed.truncateMetrics(1);
+        double t = resumed.seconds();
+        assertTrue(t >= 100.5 && t < 150, "goes on from the kept row's 100.5 s: " + t);
+        resumed.appendMetrics(RunDir.TRAIN, RunDir.JSON.createObjectNode().put("step", 2));
+        assertTrue(RunDir.JSON.readTree(Files.readAllLines(run.metrics()).get(1)).get("time").asDouble() >= 100.5);
     }
 
     @Test

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.compression.plot.Chart;
+import dev.laconic.compression.plot.Axis;
+import dev.laconic.compression.plot.Plot;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -100,17 +101,32 @@ public final class DemoReport {
         return o;
     }
 
-    /** summary.json (atomically) and pareto.png in {@code dir}. */
+    /** summary.json (atomically) and pareto.png and pareto.svg in {@code dir}. */
     public static void write(Path dir, List<Row> rows, ObjectNode extra) throws IOException {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, ".summary", ".json");
         JSON.writeValue(tmp.toFile(), json(rows, extra));
         Files.move(tmp, dir.resolve("summary.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        List<Chart.Series> series = new ArrayList<>();
+        pareto(dir.resolve("pareto.png"), rows);
+    }
+
+    /**
+     * pareto.png (and .svg): accuracy against mean tokens, one numbered point per model, with the target's two
+     * edges (40 % fewer tokens than the long reasoner, 2 points below its accuracy) as dashed lines.
+     */
+    static void pareto(Path png, List<Row> rows) throws IOException {
+        List<Plot.Point> points = new ArrayList<>();
         for (Row r : rows)
-            series.add(Chart.Series.scatter(r.name(), new double[]{r.meanTokens()}, new double[]{100 * r.accuracy()}, new String[]{r.name()}));
-        Chart.write(dir.resolve("pareto.png"), "mean completion tokens (test set)",
-                List.of(new Chart.Panel("Accuracy against length: up and to the left is better", "accuracy %", series)));
+            points.add(new Plot.Point(String.format(Locale.ROOT, "%s: %.1f %%, %.0f tokens", r.name(), 100 * r.accuracy(), r.meanTokens()),
+                    r.meanTokens(), 100 * r.accuracy()));
+        List<Plot.Series> guides = new ArrayList<>();
+        Row longRow = find(rows, LONG);
+        if (longRow != null) {
+            guides.add(Plot.Series.at("40 % fewer tokens than the long reasoner (the target is left of it)", (1 - TARGET_REDUCTION) * longRow.meanTokens()));
+            guides.add(Plot.Series.level("2 points below its accuracy (the target is above it)", 100 * (longRow.accuracy() - TARGET_ACCURACY_DROP)));
+        }
+        Plot.scatter(png, "Accuracy against length: up and to the left is better",
+                Axis.nonNegative("mean completion tokens (test set)"), Axis.percent("accuracy (%)"), points, guides);
     }
 
     /**

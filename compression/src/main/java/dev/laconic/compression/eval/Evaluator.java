@@ -108,8 +108,10 @@ public final class Evaluator {
                 }
             });
             Sample[][] bySlot = new Sample[batch.size()][s.samples()];
+            String[] promptText = new String[batch.size()];
+            for (int j = 0; j < batch.size(); j++) promptText[j] = tok.decode(batchPrompts.get(j), false);
             for (Completion c : completions)
-                bySlot[c.promptIndex()][c.sample()] = grade(tok, problems.get(batch.get(c.promptIndex())), c);
+                bySlot[c.promptIndex()][c.sample()] = grade(tok, problems.get(batch.get(c.promptIndex())), promptText[c.promptIndex()], c);
             List<Sample> batchSamples = new ArrayList<>(completions.size());
             for (int j = 0; j < batch.size(); j++) {
                 results.set(batch.get(j), List.of(bySlot[j]));
@@ -148,11 +150,11 @@ public final class Evaluator {
         return Math.min(s.maxTokens(), room);
     }
 
-    /** A sample from a completion: the text without the final EOS, tokens with it. */
-    static Sample grade(Tokenizer tok, Problem p, Completion c) {
+    /** A sample from a completion: the text without the final EOS, tokens with it; {@code prompt}: the prompt's text. */
+    static Sample grade(Tokenizer tok, Problem p, String prompt, Completion c) {
         int[] ids = c.ids();
         int[] body = c.finish() == Completion.Finish.EOS ? Arrays.copyOf(ids, ids.length - 1) : ids;
-        return Sample.grade(p, c.sample(), tok.decode(body, false), ids.length, c.reasoningTokens(), c.finish());
+        return Sample.grade(p, prompt, c.sample(), tok.decode(body, false), ids.length, c.reasoningTokens(), c.finish());
     }
 
     private static ProgressListener.Progress progress(int done, int total, int resumed, long correct, long graded, long tokens,

@@ -158,7 +158,7 @@ public final class RlTrainer {
             step++;
             m = RolloutMetrics.of(step, opt.done(), u.lr(), RolloutMetrics.samples(ro, adv.rewards()), sc.klSum() / sc.tokens(),
                     sc.klSum() / seqs.length, u.loss(), u.clipFraction(), u.approxKl(), u.gradNorm(), adv.whitening().std());
-            run.appendMetrics(Jsonl.line(m.toJson()));
+            run.appendMetrics(RunDir.TRAIN, m.toJson());
             events.rollout(m, new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9));
             if (eval != null && eval.due(step, o.rollouts())) evaluate(tm, tok, eval, run, step, events);
             boolean last = step == o.rollouts() || step - start == o.stopAfter();
@@ -362,7 +362,7 @@ public final class RlTrainer {
         Summary.Metrics m = Evaluator.evaluate(tm.transformer(), tok, eval.problems(), eval.settings(), null, null).summary().all();
         var line = Jsonl.JSON.createObjectNode().put("step", step);
         line.setAll(m.toJson());
-        RunDir.appendLine(run.dir().resolve(EVAL_LOG), Jsonl.line(line));
+        run.appendRow(run.dir().resolve(EVAL_LOG), RunDir.EVAL, line);
         listener.evaluated(step, m);
     }
 

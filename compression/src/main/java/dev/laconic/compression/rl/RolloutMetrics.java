@@ -3,7 +3,8 @@ package dev.laconic.compression.rl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.compression.plot.Chart;
+import dev.laconic.compression.plot.Axis;
+import dev.laconic.compression.plot.Plot;
 import dev.laconic.training.RunDir;
 
 import java.io.IOException;
@@ -139,7 +140,7 @@ public record RolloutMetrics(long step, long optimizerStep, double lr, double re
     // ---- curves.png ----------------------------------------------------------------------------
 
     /**
-     * RUN_DIR/curves.png, redrawn after every rollout from metrics.jsonl and eval.jsonl (so a resumed run
+     * RUN_DIR/curves.png and curves.svg, redrawn after every rollout from metrics.jsonl and eval.jsonl (so a resumed run
      * draws its whole history): reward; accuracy and the share cut at the cap; completion length (all,
      * correct, dev); KL to the starting model.
      */
@@ -156,25 +157,27 @@ public record RolloutMetrics(long step, long optimizerStep, double lr, double re
             eacc[i] = evals.get(i).path("accuracy").asDouble(Double.NaN);
             etok[i] = evals.get(i).path("mean_completion_tokens").asDouble(Double.NaN);
         }
-        List<Chart.Series> acc = new ArrayList<>(List.of(curve("train accuracy", x, rows, RolloutMetrics::accuracy),
+        List<Plot.Series> acc = new ArrayList<>(List.of(curve("train accuracy", x, rows, RolloutMetrics::accuracy),
                 curve("cut at the cap", x, rows, RolloutMetrics::clippedRatio)));
-        List<Chart.Series> len = new ArrayList<>(List.of(curve("all samples", x, rows, RolloutMetrics::meanLength),
+        List<Plot.Series> len = new ArrayList<>(List.of(curve("all samples", x, rows, RolloutMetrics::meanLength),
                 curve("correct samples", x, rows, RolloutMetrics::meanLengthCorrect)));
         if (ex.length > 0) {
-            acc.add(Chart.Series.line("dev accuracy", ex, eacc));
-            len.add(Chart.Series.line("dev", ex, etok));
+            acc.add(Plot.Series.marked("dev accuracy", ex, eacc));
+            len.add(Plot.Series.marked("dev", ex, etok));
         }
-        Chart.write(run.dir().resolve(RlTrainer.CURVES), "rollout", List.of(
-                new Chart.Panel("mean reward", "reward", List.of(curve("reward", x, rows, RolloutMetrics::reward))),
-                new Chart.Panel("accuracy", "fraction", acc),
-                new Chart.Panel("completion length", "tokens", len),
-                new Chart.Panel("KL to the starting model (k1, per token)", "nats", List.of(curve("kl", x, rows, RolloutMetrics::kl)))));
+        String faint = rows.size() >= 6 ? " (faint: each rollout, bold: moving average)" : "";
+        Plot.write(run.dir().resolve(RlTrainer.CURVES), Axis.count("rollout"), List.of(
+                new Plot.Panel("mean reward" + faint, Axis.real("reward"), List.of(curve("reward", x, rows, RolloutMetrics::reward))),
+                new Plot.Panel("accuracy" + faint, Axis.fraction("fraction"), acc),
+                new Plot.Panel("completion length" + faint, Axis.nonNegative("tokens"), len),
+                new Plot.Panel("KL to the starting model (k1, per token)" + faint, Axis.real("nats"),
+                        List.of(curve("kl", x, rows, RolloutMetrics::kl)))));
     }
 
-    private static Chart.Series curve(String name, double[] x, List<RolloutMetrics> rows, ToDoubleFunction<RolloutMetrics> f) {
+    private static Plot.Series curve(String name, double[] x, List<RolloutMetrics> rows, ToDoubleFunction<RolloutMetrics> f) {
         double[] y = new double[rows.size()];
         for (int i = 0; i < y.length; i++) y[i] = f.applyAsDouble(rows.get(i));
-        return Chart.Series.line(name, x, y);
+        return Plot.Series.smoothed(name, x, y);
     }
 
     private static List<JsonNode> readLines(Path file) throws IOException {

@@ -2,9 +2,11 @@ package dev.laconic.compression.tldr;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.laconic.compression.plot.Chart;
+import dev.laconic.compression.plot.Axis;
+import dev.laconic.compression.plot.Plot;
 import dev.laconic.training.RunDir;
 
+import java.awt.Color;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,8 +17,8 @@ import java.util.List;
  *   RUN_DIR/summary.json   the reference points, the selection rule and the checkpoint it picks
  *                          (so far, or final: "completed": true), the last evaluation
  *   RUN_DIR/weights.png    w_short and w_long over steps (the weights each interval drew with, 0.5 at first);
- *                          dev accuracy and dev tokens
- *                          over steps with both reference points and the accuracy bar of the selection
+ *   RUN_DIR/weights.svg    dev accuracy and dev tokens over steps with both reference points, the accuracy bar
+ *                          of the selection and the selected checkpoint
  * </pre>
  */
 public final class TldrReport {
@@ -25,7 +27,7 @@ public final class TldrReport {
     public static void write(RunDir run, References refs, TldrTrainer.Options o, List<Evaluation> history, Selection.Choice choice,
                              boolean completed) throws IOException {
         RunDir.writeAtomically(run.dir().resolve("summary.json"), RunDir.JSON.writeValueAsBytes(summary(run, refs, o, history, choice, completed)));
-        if (!history.isEmpty()) Chart.write(run.dir().resolve("weights.png"), "optimizer step", panels(refs, o, history, choice));
+        if (!history.isEmpty()) Plot.write(run.dir().resolve("weights.png"), Axis.count("optimizer step"), panels(refs, o, history, choice));
     }
 
     static ObjectNode summary(RunDir run, References refs, TldrTrainer.Options o, List<Evaluation> history, Selection.Choice choice,
@@ -58,7 +60,7 @@ public final class TldrReport {
         return s;
     }
 
-    static List<Chart.Panel> panels(References refs, TldrTrainer.Options o, List<Evaluation> history, Selection.Choice choice) {
+    static List<Plot.Panel> panels(References refs, TldrTrainer.Options o, List<Evaluation> history, Selection.Choice choice) {
         int n = history.size();
         // w as a step function: the weights after the evaluation at step s are the ones drawn with over (s, s + K]
         double[] steps = new double[2 * n + 1], wShort = new double[2 * n + 1], wLong = new double[2 * n + 1];
@@ -74,30 +76,26 @@ public final class TldrReport {
             acc[i] = e.accuracy();
             tok[i] = e.tokens();
         }
-        double[] span = {0, history.getLast().step()};
-        List<Chart.Series> accSeries = new ArrayList<>(List.of(
-                Chart.Series.line("dev accuracy", evalSteps, acc),
-                Chart.Series.line("long ref", span, flat(refs.longRef().accuracy())),
-                Chart.Series.line("short ref", span, flat(refs.shortRef().accuracy())),
-                Chart.Series.line("bar (1-tol)·acc_L", span, flat(Selection.threshold(refs.longRef().accuracy(), o.tolerance())))));
-        List<Chart.Series> tokSeries = new ArrayList<>(List.of(
-                Chart.Series.line("dev tokens", evalSteps, tok),
-                Chart.Series.line("long ref", span, flat(refs.longRef().tokens())),
-                Chart.Series.line("short ref", span, flat(refs.shortRef().tokens()))));
+        List<Plot.Series> accSeries = new ArrayList<>(List.of(
+                Plot.Series.marked("dev accuracy", evalSteps, acc),
+                Plot.Series.level("long ref", refs.longRef().accuracy()),
+                Plot.Series.level("short ref", refs.shortRef().accuracy()),
+                Plot.Series.level("bar (1-tol)·acc_L", Selection.threshold(refs.longRef().accuracy(), o.tolerance()))));
+        List<Plot.Series> tokSeries = new ArrayList<>(List.of(
+                Plot.Series.marked("dev tokens", evalSteps, tok),
+                Plot.Series.level("long ref", refs.longRef().tokens()),
+                Plot.Series.level("short ref", refs.shortRef().tokens())));
         if (choice != null) {
             Evaluation c = choice.evaluation();
-            String label = choice.eligible() ? "selected" : "fallback";
-            accSeries.add(Chart.Series.scatter(label, new double[]{c.step()}, new double[]{c.accuracy()}, new String[]{"step " + c.step()}));
-            tokSeries.add(Chart.Series.scatter(label, new double[]{c.step()}, new double[]{c.tokens()}, new String[]{"step " + c.step()}));
+            String label = (choice.eligible() ? "selected" : "fallback") + ": step " + c.step();
+            // black in both panels (the palette would give it another colour in each)
+            accSeries.add(Plot.Series.points(label, new double[]{c.step()}, new double[]{c.accuracy()}).in(Color.BLACK));
+            tokSeries.add(Plot.Series.points(label, new double[]{c.step()}, new double[]{c.tokens()}).in(Color.BLACK));
         }
         return List.of(
-                new Chart.Panel("mixture weights (" + (o.dynamic() ? "dynamic" : "static") + ")", "w",
-                        List.of(Chart.Series.line("w_short (System-1)", steps, wShort), Chart.Series.line("w_long (System-2)", steps, wLong))),
-                new Chart.Panel("dev accuracy", "accuracy", accSeries),
-                new Chart.Panel("dev completion tokens", "tokens", tokSeries));
-    }
-
-    private static double[] flat(double v) {
-        return new double[]{v, v};
+                new Plot.Panel("mixture weights (" + (o.dynamic() ? "dynamic" : "static") + ")", Axis.fraction("w"),
+                        List.of(Plot.Series.line("w_short (System-1)", steps, wShort), Plot.Series.line("w_long (System-2)", steps, wLong))),
+                new Plot.Panel("dev accuracy", Axis.fraction("accuracy"), accSeries),
+                new Plot.Panel("dev completion tokens", Axis.nonNegative("tokens"), tokSeries));
     }
 }

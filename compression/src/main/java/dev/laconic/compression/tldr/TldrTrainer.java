@@ -12,7 +12,6 @@ import dev.laconic.training.Checkpoints;
 import dev.laconic.training.Diverged;
 import dev.laconic.training.Export;
 import dev.laconic.training.OptimizerStep;
-import dev.laconic.training.Jsonl;
 import dev.laconic.training.RunDir;
 import dev.laconic.training.SftData.Example;
 import dev.laconic.training.SftTrainer;
@@ -121,16 +120,16 @@ public final class TldrTrainer {
                 throw checkpoints.diverged(e, "Try a lower lr or clip.");
             }
             step++;
-            ObjectNode line = (ObjectNode) RunDir.JSON.readTree(u.json());
+            ObjectNode line = u.json();
             line.put("system1", perDomain[0]);
             line.put("system2", perDomain[1]);
-            run.appendMetrics(Jsonl.line(line));
+            run.appendMetrics(RunDir.TRAIN, line);
             listener.step(u, perDomain[0], perDomain[1]);
 
             if (step % o.evalEvery() == 0 || step == t.steps()) {
                 Evaluation e = evaluate(model.transformer(), tok, dev, refs, mix.weights(), step, o, run, listener);
                 history.add(e);
-                run.appendMetrics(Jsonl.line(e.json()));
+                run.appendMetrics(RunDir.EVAL, e.json());
                 mix.rebuild(new double[]{e.wShort(), e.wLong()}, step);
                 Selection.Choice c = Selection.choose(history, o.evalEvery(), refs.longRef().accuracy(), o.tolerance());
                 save(checkpoints, mix, step, c.evaluation().step());

@@ -2,6 +2,7 @@ package dev.laconic.compression.eval;
 
 import dev.laconic.kernels.VectorOps;
 import dev.laconic.tensor.DType;
+import dev.laconic.training.RunDir;
 import dev.laconic.transformer.Model;
 import dev.laconic.transformer.generate.Completion;
 import dev.laconic.transformer.tokenizer.Tokenizer;
@@ -132,8 +133,16 @@ class EvaluatorTest {
 
         Evaluator.Result resumed = Evaluator.evaluate(model.transformer(), tok, ps, s, killed, null);
         assertEquals(3, resumed.resumed(), "problems 0-2 were whole on disk; problem 3 lost a sample and is redone");
-        assertEquals(ref.samples(), resumed.samples());
+        assertEquals(ref.samples(), resumed.samples(), "prompt and reference read back too");
         assertEquals(ref.summary(), resumed.summary());
+        for (Sample x : resumed.samples()) {
+            Problem p = ps.stream().filter(q -> q.index() == x.index()).findFirst().orElseThrow();
+            assertEquals(p.reference(), x.reference(), "the gold answer beside the completion");
+            assertEquals(tok.decode(Evaluator.prompt(tok, s, p), false), x.prompt(), "the prompt's text beside the completion");
+            assertTrue(x.prompt().contains(p.text()), x.prompt());
+        }
+        var line0 = RunDir.JSON.readTree(Files.readAllLines(samples).getFirst());
+        assertTrue(line0.has("prompt") && line0.has("reference") && line0.has("completion"), line0.toString());
         assertEquals(Files.readString(whole.resolve(Evaluator.SUMMARY)), Files.readString(killed.resolve(Evaluator.SUMMARY)));
         assertEquals(sortedLines(whole.resolve(Evaluator.SAMPLES)), sortedLines(samples));
 
@@ -166,19 +175,21 @@ class EvaluatorTest {
         int[] withEos = Arrays.copyOf(body, body.length + 1);
         withEos[body.length] = eos;
 
-        Sample finished = Evaluator.grade(tok, p, completion(withEos, Completion.Finish.EOS));
+        Sample finished = Evaluator.grade(tok, p, "the prompt", completion(withEos, Completion.Finish.EOS));
         assertTrue(finished.correct());
         assertEquals("42", finished.extracted());
+        assertEquals("42", finished.reference());
+        assertEquals("the prompt", finished.prompt());
         assertEquals(body.length + 1, finished.tokens(), "completion tokens count the EOS");
         assertEquals(tok.decode(body, false), finished.completion(), "the text leaves the EOS out");
 
-        Sample cut = Evaluator.grade(tok, p, completion(body, Completion.Finish.LENGTH));
+        Sample cut = Evaluator.grade(tok, p, "the prompt", completion(body, Completion.Finish.LENGTH));
         assertFalse(cut.correct(), "cut at the cap: wrong even with the right answer");
         assertEquals("42", cut.extracted());
         assertEquals(Sample.LENGTH, cut.finish());
         assertTrue(cut.truncated());
 
-        Sample wrong = Evaluator.grade(tok, new Problem(0, "0", "q", "41", null), completion(withEos, Completion.Finish.EOS));
+        Sample wrong = Evaluator.grade(tok, new Problem(0, "0", "q", "41", null), null, completion(withEos, Completion.Finish.EOS));
         assertFalse(wrong.correct());
     }
 

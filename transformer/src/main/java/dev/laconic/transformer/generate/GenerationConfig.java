@@ -48,4 +48,67 @@ public record GenerationConfig(int maxTokens, Sampler sampler, int samples, long
     public GenerationConfig withSampler(Sampler s) { return new GenerationConfig(maxTokens, s, samples, seed, ignoreEos, stop, thinkBudget); }
     public GenerationConfig withSamples(int n) { return new GenerationConfig(maxTokens, sampler, n, seed, ignoreEos, stop, thinkBudget); }
     public GenerationConfig withSeed(long s) { return new GenerationConfig(maxTokens, sampler, samples, s, ignoreEos, stop, thinkBudget); }
+
+    /**
+     * A builder, starting from: {@value Builder#MAX_TOKENS} max tokens, greedy, 1 sample, seed 0, EOS ends a sample,
+     * no stop strings, no thinking budget.
+     * <pre>{@code GenerationConfig.builder().maxTokens(512).temperature(0.6).topP(0.95).build()}</pre>
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder starting from this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maxTokens = maxTokens;
+        b.temperature = sampler.temperature();
+        b.topP = sampler.topP();
+        b.topK = sampler.topK();
+        b.samples = samples;
+        b.seed = seed;
+        b.ignoreEos = ignoreEos;
+        b.stop = stop;
+        b.thinkBudget = thinkBudget;
+        return b;
+    }
+
+    /** Builds a {@link GenerationConfig}; {@link #build} checks the values (the record's and {@link Sampler}'s rules). */
+    public static final class Builder {
+        /** The max tokens a builder starts with. */
+        public static final int MAX_TOKENS = 1024;
+
+        private int maxTokens = MAX_TOKENS, topK, samples = 1, thinkBudget = -1;
+        private float temperature, topP = 1;
+        private long seed;
+        private boolean ignoreEos;
+        private List<String> stop = List.of();
+
+        private Builder() {}
+
+        /** Completion tokens per sample (the cap). */
+        public Builder maxTokens(int n) { maxTokens = n; return this; }
+        /** 0: greedy (the default); the R1 models' cards suggest 0.6. */
+        public Builder temperature(double t) { temperature = (float) t; return this; }
+        /** Nucleus sampling: the smallest set of tokens whose probability reaches p (1: off, the default). */
+        public Builder topP(double p) { topP = (float) p; return this; }
+        /** Only the k most likely tokens (0: off, the default). */
+        public Builder topK(int k) { topK = k; return this; }
+        /** Temperature, top-p and top-k at once. */
+        public Builder sampler(Sampler s) { temperature = s.temperature(); topP = s.topP(); topK = s.topK(); return this; }
+        /** Samples per prompt. */
+        public Builder samples(int n) { samples = n; return this; }
+        /** Same seed, same samples. */
+        public Builder seed(long s) { seed = s; return this; }
+        /** Keep decoding past EOS up to max tokens (benchmarks). */
+        public Builder ignoreEos(boolean b) { ignoreEos = b; return this; }
+        /** Stop strings: a sample ends when its text ends with one. */
+        public Builder stop(String... s) { stop = List.of(s); return this; }
+        /** Thinking tokens allowed before "\n&lt;/think&gt;\n\n" is forced (-1: unlimited, the default). */
+        public Builder thinkBudget(int n) { thinkBudget = n; return this; }
+
+        public GenerationConfig build() {
+            return new GenerationConfig(maxTokens, new Sampler(temperature, topP, topK), samples, seed, ignoreEos, stop, thinkBudget);
+        }
+    }
 }

@@ -4,6 +4,7 @@ import it.unimi.dsi.fastutil.ints.IntArrayList;
 import dev.laconic.transformer.KVCache;
 import dev.laconic.transformer.Transformer;
 import dev.laconic.transformer.tokenizer.ChatTemplate;
+import dev.laconic.transformer.tokenizer.StreamingDecoder;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
      */
     static final int MAX_ROWS_PER_STEP = 16;
 
-    /** The generator for a model and its tokenizer: think markers from the R1 chat format, "\n</think>\n\n" forced. */
+    /** The generator for a model and its tokenizer: think markers from the R1 chat format, {@code "\n</think>\n\n"} forced. */
     public static Generator of(Transformer model, Tokenizer tok) {
         return new Generator(model, ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),
                 tok.tokenId(ChatTemplate.END_THINK), tok.encode("\n" + ChatTemplate.END_THINK + "\n\n", false));
@@ -51,6 +52,39 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
     @FunctionalInterface
     public interface Listener {
         void token(int promptIndex, int sample, int tokenId);
+    }
+
+    /**
+     * {@link #generate(List, GenerationConfig, Listener)}, streaming every sample's text to {@code text} as it is
+     * decoded: reasoning and answer apart, in whole characters (through a {@link StreamingDecoder} per sample), special
+     * tokens left out. A sample is reasoning from its first token when its prompt ends inside a thinking block (the R1
+     * chat template's generation prompt does), and answer from the token after {@code </think>} on.
+     */
+    public List<Completion> generate(List<int[]> prompts, GenerationConfig gc, Tokenizer tok, TextListener text) {
+        int n = gc.samples();
+        StreamingDecoder[] decoders = new StreamingDecoder[prompts.size() * n];
+        boolean[] thinking = new boolean[decoders.length];
+        for (int p = 0; p < prompts.size(); p++)
+            for (int s = 0; s < n; s++) {
+                decoders[p * n + s] = new StreamingDecoder(tok, true);
+                thinking[p * n + s] = opensThinking(prompts.get(p));
+            }
+        List<Completion> out = generate(prompts, gc, (p, s, id) -> {
+            int k = p * n + s;
+            if (thinking[k] && id == thinkEndId) {
+                String rest = decoders[k].finish();
+                if (!rest.isEmpty()) text.text(p, s, TextListener.Part.REASONING, rest);
+                thinking[k] = false;
+                return;
+            }
+            String piece = decoders[k].push(id);
+            if (!piece.isEmpty()) text.text(p, s, thinking[k] ? TextListener.Part.REASONING : TextListener.Part.ANSWER, piece);
+        });
+        for (int k = 0; k < decoders.length; k++) {
+            String rest = decoders[k].finish();
+            if (!rest.isEmpty()) text.text(k / n, k % n, thinking[k] ? TextListener.Part.REASONING : TextListener.Part.ANSWER, rest);
+        }
+        return out;
     }
 
     /** One live sample. */
