@@ -429,8 +429,7 @@ public final class Transformer {
         addInPlace(dx, g.tmp);
     }
 
-    private static final Weights.Layer NO_GRADS = new Weights.Layer(null, null, null, null, null, null, null,
-            null, null, null, null, null, null);
+    private static final Weights.Layer NO_GRADS = Weights.Layer.of(p -> null);
 
     /** One layer's internals for all ΣT rows, reused layer after layer (names as in {@link #layerForward}). */
     private static final class LayerActivations {
