@@ -71,6 +71,51 @@ class TransformerCacheTest {
         assertEquals(0, cache.length(), "nothing was appended");
     }
 
+    /**
+     * The inference activations are kept between calls and only grow: a model that has just run a
+     * larger or a smaller batch must give the bits of a fresh one (nothing stale leaks into a row).
+     */
+    @Test
+    void reusedActivationsGiveTheSameBitsAsAFreshModel() {
+        Weights w = RandomWeights.create(TINY, 13, DType.BF16);
+        Transformer used = new Transformer(TINY, w, new VectorOps());
+        used.nextLogits(new int[][]{randomIds(4, 40, TINY.vocab())}, new KVCache[]{new KVCache(TINY, 64)});
+        for (int n : new int[]{7, 60}) {                      // smaller than the state, then larger
+            int[] prompt = randomIds(5 + n, n, TINY.vocab());
+            Transformer fresh = new Transformer(TINY, w, new VectorOps());
+            KVCache a = new KVCache(TINY, 64), b = new KVCache(TINY, 64);
+            assertArrayEquals(fresh.nextLogits(new int[][]{prompt}, new KVCache[]{a}).toFloatArray(),
+                    used.nextLogits(new int[][]{prompt}, new KVCache[]{b}).toFloatArray(), "prefill of " + n);
+            assertArrayEquals(fresh.nextLogits(new int[][]{{3}}, new KVCache[]{a}).toFloatArray(),
+                    used.nextLogits(new int[][]{{3}}, new KVCache[]{b}).toFloatArray(), "decode after " + n);
+        }
+    }
+
+    /** score is the training forward's log-probs (no cache needed), bit for bit. */
+    @Test
+    void scoreIsTheLogProbsOfTheTrainingForward() {
+        Transformer m = new Transformer(TINY, RandomWeights.create(TINY, 3, DType.F32), new VectorOps());
+        int[] ids = randomIds(8, 45, TINY.vocab());
+        assertArrayEquals(m.logProbs(new int[][]{ids})[0], m.score(ids));
+        assertEquals(0, m.score(new int[]{5}).length);
+    }
+
+    @Test
+    void badBatchesAreRefusedBeforeAnyWork() {
+        Transformer m = new Transformer(TINY, RandomWeights.create(TINY, 7, DType.F32), new VectorOps());
+        KVCache[] caches = {new KVCache(TINY, 16), new KVCache(TINY, 16)};
+        m.nextLogits(new int[][]{{1, 2}, {3}}, caches);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> m.nextLogits(new int[][]{{4}, {}}, caches));
+        assertTrue(e.getMessage().contains("sequence 1 has no new token"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> m.nextLogits(new int[][]{{4}, {5, 97}}, caches));
+        assertTrue(e.getMessage().contains("sequence 1: token id 97 at position 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> m.forward(new int[][]{{4}}, caches));
+        assertTrue(e.getMessage().contains("1 sequences but 2 caches"), e.getMessage());
+        assertEquals(2, caches[0].length(), "nothing was appended");
+        assertEquals(1, caches[1].length(), "nothing was appended");
+    }
+
     static float logSoftmaxAt(float[] logits, int target) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : logits) max = Math.max(max, v);
