@@ -91,6 +91,26 @@ class TransformerCacheTest {
         }
     }
 
+    /**
+     * A prefill longer than the inference MLP buffers (820 rows here) runs its MLP in row blocks;
+     * each sequence must come out as it does alone (one block), and so must the training forward.
+     */
+    @Test
+    void aLongPrefillRunsItsMlpInBlocksWithTheSameResult() {
+        Transformer m = new Transformer(TINY, RandomWeights.create(TINY, 17, DType.BF16), new VectorOps());
+        int[][] prompts = {randomIds(31, 200, TINY.vocab()), randomIds(32, 190, TINY.vocab()),
+                randomIds(33, 250, TINY.vocab()), randomIds(34, 180, TINY.vocab())};
+        KVCache[] together = new KVCache[prompts.length];
+        for (int b = 0; b < prompts.length; b++) together[b] = new KVCache(TINY, 256);
+        Tensor batch = m.nextLogits(prompts, together);
+        float[][] logp = m.logProbs(prompts);
+        for (int b = 0; b < prompts.length; b++) {
+            Tensor alone = m.nextLogits(new int[][]{prompts[b]}, new KVCache[]{new KVCache(TINY, 256)});
+            assertArrayEquals(alone.row(0).toFloatArray(), batch.row(b).toFloatArray(), 1e-5f, "prefill, sequence " + b);
+            assertArrayEquals(m.score(prompts[b]), logp[b], 1e-5f, "log-probs, sequence " + b);
+        }
+    }
+
     /** score is the training forward's log-probs (no cache needed), bit for bit. */
     @Test
     void scoreIsTheLogProbsOfTheTrainingForward() {
