@@ -32,6 +32,7 @@ public final class VectorOps implements Ops {
 
     @Override public void matmul(Tensor x, Tensor w, Tensor b, Tensor y) { Linear.matmul(x, w, b, y); }
     @Override public void matmulBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) { Linear.matmulBackward(x, w, dy, dx, dw, db); }
+    @Override public void residual(Tensor x, Tensor y) { Residual.add(x, y); }
     @Override public void rmsnorm(Tensor x, Tensor weight, float eps, Tensor y, Tensor rstd) { Norms.forward(x, weight, eps, y, rstd); }
     @Override public void rmsnormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor dy, Tensor dx, Tensor dweight) { Norms.backward(x, weight, rstd, dy, dx, dweight); }
     @Override public void rope(Tensor x, int[] pos, float[] invFreq) { Rope.rotate(x, pos, invFreq, 1); }

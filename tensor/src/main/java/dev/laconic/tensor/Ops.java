@@ -29,6 +29,20 @@ public interface Ops {
      */
     void matmulBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db);
 
+    // ---- residual connection (llm.c's residual_forward / residual_backward) ---------------------
+
+    /**
+     * x[N] += y[N], element-wise: the residual stream takes a sub-layer's output, x ← x + f(x).
+     * x is F32; y any float dtype of the same size.
+     *
+     * <p>Its backward is a pass-through, so there is no residualBackward: out = x + y gives
+     * dx = dout and dy = dout, the same tensor. What does cost an add is the fan-in on the way back:
+     * the stream's gradient, once it has passed through the sub-layer, joins the gradient that went
+     * straight on, {@code residual(dstream, dbranch)}; the same sum joins the gradients of any tensor
+     * that two products read (the normed input of q, k and v).
+     */
+    void residual(Tensor x, Tensor y);
+
     // ---- RMSNorm (Zhang & Sennrich 2019; HF Qwen2RMSNorm/LlamaRMSNorm) ----------------------------
 
     /**

@@ -83,6 +83,22 @@ public final class ReferenceOps implements Ops {
             }
     }
 
+    // ---- residual -------------------------------------------------------------------------------
+
+    @Override
+    public void residual(Tensor x, Tensor y) {
+        check(x, x.numel(), "x");
+        size(y, x.numel(), "y");
+        double[] xa = d(x);
+        residual(xa, d(y));
+        store(x, xa);
+    }
+
+    /** x += y (a sum of two floats is exact in double, so the one rounding gives the F32 sum). */
+    static void residual(double[] x, double[] y) {
+        for (int i = 0; i < x.length; i++) x[i] += y[i];
+    }
+
     // ---- RMSNorm --------------------------------------------------------------------------------
 
     @Override

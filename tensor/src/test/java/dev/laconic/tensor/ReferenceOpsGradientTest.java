@@ -42,6 +42,35 @@ class ReferenceOpsGradientTest {
         assertEquals(Arrays.toString(dx), Arrays.toString(dx2));
     }
 
+    /**
+     * out = x + y: the backward is the pass-through dx = dy = dout (no op computes it); what the
+     * model does add is the fan-in, dstream += dbranch, which is residual again.
+     */
+    @Test
+    void residualBackwardIsAPassThrough() {
+        int n = 23;
+        double[] x = randnDoubles(7, n), y = randnDoubles(8, n), r = randnDoubles(9, n);
+        DoubleSupplier loss = () -> {
+            double[] out = x.clone();
+            ReferenceOps.residual(out, y);
+            return dot(r, out);
+        };
+        assertGradient(gradient(x, loss, H), r, RTOL, ATOL, "residual dx = dout");
+        assertGradient(gradient(y, loss, H), r, RTOL, ATOL, "residual dy = dout");
+        // The fan-in: z feeds the stream (identity) and a branch b(z) = 3z; dz = dout + b'(z)·dout.
+        double[] z = randnDoubles(10, n);
+        DoubleSupplier fanIn = () -> {
+            double[] out = z.clone(), branch = new double[n];
+            for (int i = 0; i < n; i++) branch[i] = 3 * z[i];
+            ReferenceOps.residual(out, branch);
+            return dot(r, out);
+        };
+        double[] dz = r.clone(), dbranch = new double[n];
+        for (int i = 0; i < n; i++) dbranch[i] = 3 * r[i];
+        ReferenceOps.residual(dz, dbranch);
+        assertGradient(gradient(z, fanIn, H), dz, RTOL, ATOL, "residual fan-in dz = dout + dbranch");
+    }
+
     @Test
     void rmsnormBackward() {
         int t = 4, c = 9;

@@ -114,6 +114,7 @@ public final class TornadoOps implements Ops, DeviceDecoder.Source {
 
     // ---- everything else: the CPU kernels -----------------------------------------------------------
 
+    @Override public void residual(Tensor x, Tensor y) { cpu.residual(x, y); }
     @Override public void rmsnorm(Tensor x, Tensor weight, float eps, Tensor y, Tensor rstd) { cpu.rmsnorm(x, weight, eps, y, rstd); }
     @Override public void rmsnormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor dy, Tensor dx, Tensor dweight) { cpu.rmsnormBackward(x, weight, rstd, dy, dx, dweight); }
     @Override public void rope(Tensor x, int[] pos, float[] invFreq) { cpu.rope(x, pos, invFreq); }

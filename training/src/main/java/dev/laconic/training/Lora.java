@@ -38,7 +38,7 @@ final class Lora implements Adapter {
         Tensor z = down(ops, x);
         Tensor delta = Tensor.zeros(DType.F32, z.dim(0), b.value().dim(0));
         ops.matmul(z, b.value(), null, delta);
-        addInPlace(y, delta);
+        ops.residual(y, delta);
     }
 
     /**
@@ -52,7 +52,7 @@ final class Lora implements Adapter {
         scaleInPlace(dz, scale);
         Tensor dxa = Tensor.zeros(DType.F32, z.dim(0), a.value().dim(1));
         ops.matmulBackward(x, a.value(), dz, dxa, a.grad(), null);
-        addInPlace(dx, dxa);
+        ops.residual(dx, dxa);
     }
 
     /** The merged weight W + scale·B·A as a new F32 tensor [N, K] (W may be BF16 or mapped). */
@@ -71,12 +71,5 @@ final class Lora implements Adapter {
     static void scaleInPlace(Tensor x, float s) {
         float[] xa = x.floatArray();
         for (int i = x.floatOffset(), end = i + (int) x.numel(); i < end; i++) xa[i] *= s;
-    }
-
-    static void addInPlace(Tensor x, Tensor y) {
-        float[] xa = x.floatArray(), ya = y.floatArray();
-        if (xa == null || ya == null) throw new IllegalArgumentException("LoRA works on heap F32 activations: " + x + ", " + y);
-        int xo = x.floatOffset(), yo = y.floatOffset(), n = (int) x.numel();
-        for (int i = 0; i < n; i++) xa[xo + i] += ya[yo + i];
     }
 }

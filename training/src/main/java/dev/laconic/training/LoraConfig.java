@@ -1,5 +1,7 @@
 package dev.laconic.training;
 
+import dev.laconic.transformer.Weights;
+
 import java.util.List;
 import java.util.Set;
 
@@ -27,14 +29,16 @@ public record LoraConfig(int rank, float alpha, Set<String> targets) {
     /** scale = alpha / rank. */
     public float scale() { return (float) ((double) alpha / rank); }
 
+    /** The frozen weight a target adapts, e.g. "gate" → mlp.gate_proj.weight. */
+    public static Weights.Part projection(String target) {
+        Weights.Part p = TARGETS.contains(target) ? Weights.Part.projection(target) : null;
+        if (p == null) throw new IllegalArgumentException("LoRA target '" + target + "' is not one of " + TARGETS);
+        return p;
+    }
+
     /** The Hugging Face module of a target inside layer l, e.g. "model.layers.3.mlp.gate_proj". */
     public static String modulePath(int layer, String target) {
-        String block = switch (target) {
-            case "q", "k", "v", "o" -> "self_attn";
-            case "gate", "up", "down" -> "mlp";
-            default -> throw new IllegalArgumentException("LoRA target '" + target + "' is not one of " + TARGETS);
-        };
-        return "model.layers." + layer + "." + block + "." + target + "_proj";
+        return projection(target).module(layer);
     }
 
     /** PEFT's name of an adapter matrix: "base_model.model.&lt;module&gt;.lora_A.weight" (which = "A" or "B"). */

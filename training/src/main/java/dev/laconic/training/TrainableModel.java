@@ -95,7 +95,7 @@ public final class TrainableModel {
             for (int i = 0; i < perTarget.length; i++) {
                 String target = LoraConfig.TARGETS.get(i);
                 if (!cfg.targets().contains(target)) continue;
-                Tensor w = weight(base.layers()[l], target);      // [N, K]
+                Tensor w = LoraConfig.projection(target).of(base.layers()[l]);      // [N, K]
                 int out = w.dim(0), in = w.dim(1);
                 float bound = (float) (1 / Math.sqrt(in));
                 Tensor a = Tensor.zeros(DType.F32, cfg.rank(), in);
@@ -224,31 +224,15 @@ public final class TrainableModel {
     /** Hugging Face name → tensor, in HF's parameter order; null biases skipped; a tied LM head is not repeated. */
     static Map<String, Tensor> named(Weights w) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", w.embed());
-        for (int l = 0; l < w.layers().length; l++) {
-            Weights.Layer L = w.layers()[l];
-            String p = "model.layers." + l + ".";
-            put(out, p + "self_attn.q_proj.weight", L.wq());
-            put(out, p + "self_attn.q_proj.bias", L.bq());
-            put(out, p + "self_attn.k_proj.weight", L.wk());
-            put(out, p + "self_attn.k_proj.bias", L.bk());
-            put(out, p + "self_attn.v_proj.weight", L.wv());
-            put(out, p + "self_attn.v_proj.bias", L.bv());
-            put(out, p + "self_attn.o_proj.weight", L.wo());
-            put(out, p + "self_attn.o_proj.bias", L.bo());
-            put(out, p + "mlp.gate_proj.weight", L.wGate());
-            put(out, p + "mlp.up_proj.weight", L.wUp());
-            put(out, p + "mlp.down_proj.weight", L.wDown());
-            put(out, p + "input_layernorm.weight", L.attnNorm());
-            put(out, p + "post_attention_layernorm.weight", L.mlpNorm());
-        }
-        out.put("model.norm.weight", w.finalNorm());
-        if (w.lmHead() != w.embed()) out.put("lm_head.weight", w.lmHead());
+        out.put(Weights.EMBED, w.embed());
+        for (int l = 0; l < w.layers().length; l++)
+            for (Weights.Part p : Weights.Part.values()) {
+                Tensor t = p.of(w.layers()[l]);
+                if (t != null) out.put(p.name(l), t);
+            }
+        out.put(Weights.FINAL_NORM, w.finalNorm());
+        if (w.lmHead() != w.embed()) out.put(Weights.LM_HEAD, w.lmHead());
         return out;
-    }
-
-    private static void put(Map<String, Tensor> m, String name, Tensor t) {
-        if (t != null) m.put(name, t);
     }
 
     /** The same structure with every tensor replaced by f(tensor); a tensor used twice (tied) maps to one result. */
@@ -258,24 +242,8 @@ public final class TrainableModel {
         Weights.Layer[] layers = new Weights.Layer[w.layers().length];
         for (int l = 0; l < layers.length; l++) {
             Weights.Layer L = w.layers()[l];
-            layers[l] = new Weights.Layer(g.apply(L.attnNorm()), g.apply(L.wq()), g.apply(L.bq()), g.apply(L.wk()),
-                    g.apply(L.bk()), g.apply(L.wv()), g.apply(L.bv()), g.apply(L.wo()), g.apply(L.bo()),
-                    g.apply(L.mlpNorm()), g.apply(L.wGate()), g.apply(L.wUp()), g.apply(L.wDown()));
+            layers[l] = Weights.Layer.of(p -> g.apply(p.of(L)));
         }
         return new Weights(g.apply(w.embed()), layers, g.apply(w.finalNorm()), g.apply(w.lmHead()));
-    }
-
-    /** The frozen weight W[N, K] that a LoRA target adapts. */
-    private static Tensor weight(Weights.Layer L, String target) {
-        return switch (target) {
-            case "q" -> L.wq();
-            case "k" -> L.wk();
-            case "v" -> L.wv();
-            case "o" -> L.wo();
-            case "gate" -> L.wGate();
-            case "up" -> L.wUp();
-            case "down" -> L.wDown();
-            default -> throw new IllegalArgumentException("LoRA target '" + target + "' is not one of " + LoraConfig.TARGETS);
-        };
     }
 }

@@ -94,41 +94,29 @@ public final class Model implements AutoCloseable {
 
     /** Reads every parameter under its Hugging Face name, checking shapes against the config. */
     static Weights weights(Checkpoint ck, ModelConfig cfg, DType keep) {
-        int c = cfg.hidden(), qd = cfg.heads() * cfg.headDim(), kvd = cfg.kvHeads() * cfg.headDim(), f = cfg.intermediate();
+        int c = cfg.hidden();
         Weights.Layer[] layers = new Weights.Layer[cfg.layers()];
         for (int l = 0; l < layers.length; l++) {
-            String p = "model.layers." + l + ".";
-            layers[l] = new Weights.Layer(
-                    vector(ck, p + "input_layernorm.weight", c),
-                    matrix(ck, p + "self_attn.q_proj.weight", keep, qd, c),
-                    cfg.qkvBias() ? vector(ck, p + "self_attn.q_proj.bias", qd) : null,
-                    matrix(ck, p + "self_attn.k_proj.weight", keep, kvd, c),
-                    cfg.qkvBias() ? vector(ck, p + "self_attn.k_proj.bias", kvd) : null,
-                    matrix(ck, p + "self_attn.v_proj.weight", keep, kvd, c),
-                    cfg.qkvBias() ? vector(ck, p + "self_attn.v_proj.bias", kvd) : null,
-                    matrix(ck, p + "self_attn.o_proj.weight", keep, c, qd),
-                    cfg.oBias() ? vector(ck, p + "self_attn.o_proj.bias", c) : null,
-                    vector(ck, p + "post_attention_layernorm.weight", c),
-                    matrix(ck, p + "mlp.gate_proj.weight", keep, f, c),
-                    matrix(ck, p + "mlp.up_proj.weight", keep, f, c),
-                    matrix(ck, p + "mlp.down_proj.weight", keep, c, f));
+            int layer = l;
+            layers[l] = Weights.Layer.of(cfg, p -> p.isMatrix() ? matrix(ck, p.name(layer), keep, p.shape(cfg))
+                    : vector(ck, p.name(layer), p.shape(cfg)));
         }
-        Tensor embed = matrix(ck, "model.embed_tokens.weight", keep, cfg.vocab(), c);
+        Tensor embed = matrix(ck, Weights.EMBED, keep, cfg.vocab(), c);
         Tensor lmHead;
-        if (ck.contains("lm_head.weight") && !cfg.tieWordEmbeddings()) lmHead = matrix(ck, "lm_head.weight", keep, cfg.vocab(), c);
+        if (ck.contains(Weights.LM_HEAD) && !cfg.tieWordEmbeddings()) lmHead = matrix(ck, Weights.LM_HEAD, keep, cfg.vocab(), c);
         else if (cfg.tieWordEmbeddings()) lmHead = embed;
-        else throw new IllegalArgumentException(ck.path() + ": lm_head.weight is missing and tie_word_embeddings is false");
-        return new Weights(embed, layers, vector(ck, "model.norm.weight", c), lmHead);
+        else throw new IllegalArgumentException(ck.path() + ": " + Weights.LM_HEAD + " is missing and tie_word_embeddings is false");
+        return new Weights(embed, layers, vector(ck, Weights.FINAL_NORM, c), lmHead);
     }
 
-    private static Tensor matrix(Checkpoint ck, String name, DType keep, int rows, int cols) {
-        Tensor t = find(ck, name, rows, cols);
+    private static Tensor matrix(Checkpoint ck, String name, DType keep, int... shape) {
+        Tensor t = find(ck, name, shape);
         if (!t.dtype().isFloat()) throw new IllegalArgumentException(ck.fileOf(name).path() + ": " + name + " has dtype " + t.dtype() + ", expected a float type");
         return t.dtype() == keep ? t : t.to(keep);
     }
 
-    private static Tensor vector(Checkpoint ck, String name, int n) {
-        return find(ck, name, n).to(DType.F32);
+    private static Tensor vector(Checkpoint ck, String name, int... shape) {
+        return find(ck, name, shape).to(DType.F32);
     }
 
     private static Tensor find(Checkpoint ck, String name, int... shape) {

@@ -16,21 +16,18 @@ public final class RandomWeights {
 
     /** @param dtype storage of the matrices (F32 or BF16); norms and biases are always F32 */
     public static Weights create(ModelConfig cfg, long seed, DType dtype) {
-        int c = cfg.hidden(), qd = cfg.heads() * cfg.headDim(), kvd = cfg.kvHeads() * cfg.headDim(), f = cfg.intermediate();
+        int c = cfg.hidden(), f = cfg.intermediate();
         long[] stream = {seed};
         Tensor embed = matrix(dtype, ++stream[0], cfg.vocab(), c, 1.0f);
+        float sc = (float) (1 / Math.sqrt(c)) / 0.02f * 0.5f, sf = (float) (1 / Math.sqrt(f)) / 0.02f * 0.5f;
         Weights.Layer[] layers = new Weights.Layer[cfg.layers()];
         for (int l = 0; l < layers.length; l++) {
-            float sc = (float) (1 / Math.sqrt(c)) / 0.02f * 0.5f, sf = (float) (1 / Math.sqrt(f)) / 0.02f * 0.5f;
-            layers[l] = new Weights.Layer(
-                    norm(++stream[0], c),
-                    matrix(dtype, ++stream[0], qd, c, sc), cfg.qkvBias() ? vector(++stream[0], qd, 0.02f) : null,
-                    matrix(dtype, ++stream[0], kvd, c, sc), cfg.qkvBias() ? vector(++stream[0], kvd, 0.02f) : null,
-                    matrix(dtype, ++stream[0], kvd, c, sc), cfg.qkvBias() ? vector(++stream[0], kvd, 0.02f) : null,
-                    matrix(dtype, ++stream[0], c, qd, sc), cfg.oBias() ? vector(++stream[0], c, 0.02f) : null,
-                    norm(++stream[0], c),
-                    matrix(dtype, ++stream[0], f, c, sc), matrix(dtype, ++stream[0], f, c, sc),
-                    matrix(dtype, ++stream[0], c, f, sf));
+            layers[l] = Weights.Layer.of(cfg, p -> {
+                int[] shape = p.shape(cfg);
+                if (p.isMatrix()) return matrix(dtype, ++stream[0], shape[0], shape[1], p == Weights.Part.W_DOWN ? sf : sc);
+                return p == Weights.Part.ATTN_NORM || p == Weights.Part.MLP_NORM ? norm(++stream[0], shape[0])
+                        : vector(++stream[0], shape[0], 0.02f);
+            });
         }
         Tensor lmHead = cfg.tieWordEmbeddings() ? embed : matrix(dtype, ++stream[0], cfg.vocab(), c, (float) (1 / Math.sqrt(c)) / 0.02f);
         return new Weights(embed, layers, norm(++stream[0], c), lmHead);

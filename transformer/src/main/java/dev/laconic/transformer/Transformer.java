@@ -4,30 +4,34 @@ import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Tensor;
 
+import java.util.Arrays;
+
 /**
  * The Qwen2/Llama decoder (one class for both; differences are {@link ModelConfig} fields).
  *
  * <pre>
  *   x = embed[ids]                                              x[T,C]
- *   for each layer:
- *     a = rmsnorm(x)·attnNorm
- *     q, k, v = a·Wqᵀ(+bq), a·Wkᵀ(+bk), a·Wvᵀ(+bv)              q[T,H·D]  k,v[T,KVH·D]
- *     q, k = rope(q, pos), rope(k, pos);  cache ← k, v
- *     x += attention(q, cache.k, cache.v)·Woᵀ(+bo)              causal, grouped-query
- *     m = rmsnorm(x)·mlpNorm
- *     x += (silu(m·Wgateᵀ) ⊙ m·Wupᵀ)·Wdownᵀ                     SwiGLU
+ *   for each layer:                                             (pre-norm, as gpt-fast's TransformerBlock)
+ *     x = x + attention(rmsnorm(x)·attnNorm)                    causal, grouped-query, RoPE; cache ← k, v
+ *     x = x + mlp(rmsnorm(x)·mlpNorm)                           SwiGLU
  *   h = rmsnorm(x)·finalNorm;  logits = h·lm_headᵀ
  * </pre>
- * A call processes the new tokens of a batch of sequences together: every matrix product runs once
- * over all their rows (prefill is a GEMM; decoding B sequences is one T=B product), only RoPE and
- * attention run per sequence, each against its own {@link KVCache}.
+ * One layer function ({@link #layer}) serves prefill, batched decoding and training, like nanochat's
+ * {@code GPT.forward(idx, targets, kv_cache)}: a call processes the new tokens of a batch of sequences
+ * together, every matrix product runs once over all their rows (prefill is a GEMM; decoding B
+ * sequences is one T=B product), and only RoPE and attention run per sequence, against its
+ * {@link KVCache} when there is one, else against its own keys and values from position 0.
  *
- * <p>Training ({@link #forwardTrain}, {@link #backward}) runs the same layers without caches and
- * keeps only each layer's input (layer-input checkpointing): the backward recomputes one layer's
- * internals from its input, then walks back through it. Each layer's backward sits directly below its
- * forward. Parameter gradients accumulate (+=), activation gradients are assigned (=), except the
- * residual stream, which each sub-layer's backward adds to. Projections may carry an {@link Adapter}
- * (LoRA); with adapters the frozen weights get no gradient at all.
+ * <p>Inference ({@link #forward}, {@link #nextLogits}) keeps its activations between calls, sized for
+ * the largest batch seen so far (llama3.java's preallocated State): a decode step allocates only its
+ * logits. A Transformer therefore serves one thread at a time.
+ *
+ * <p>Training ({@link #forwardTrain}, {@link #backward}) keeps only each layer's input (layer-input
+ * checkpointing): the backward recomputes one layer's internals from its input, then walks back
+ * through it. Each layer's backward sits directly below its forward. Parameter gradients accumulate
+ * (+=), activation gradients are assigned (=), except the residual stream, which each sub-layer's
+ * backward adds to. Projections may carry an {@link Adapter} (LoRA); with adapters the frozen
+ * weights get no gradient at all.
  */
 public final class Transformer {
     private final ModelConfig cfg;
@@ -37,6 +41,7 @@ public final class Transformer {
     private Adapter.Layer[] adapters;  // per layer, or null: plain projections
     private final DeviceDecoder.Source device; // whole-step decoding on a device (Model.load with such a backend), or null
     private DeviceDecoder decoder;     // created on the first nextLogits when a device is given (see DeviceDecoder)
+    private Activations state;         // inference activations, grown to the largest batch seen
 
     private static final Adapter.Layer NONE = new Adapter.Layer(null, null, null, null, null, null, null);
 
@@ -73,64 +78,19 @@ public final class Transformer {
 
     private Adapter.Layer adapters(int layer) { return adapters == null || adapters[layer] == null ? NONE : adapters[layer]; }
 
+    // ---- inference: prefill and batched decoding through KV caches ------------------------------
+
     /**
      * Runs the new tokens of each sequence (tokens[b], appended at caches[b].length()) through the
      * decoder, extends the caches, and returns the final-normed hidden states of all new tokens,
-     * sequence after sequence: h[ΣT, C].
+     * sequence after sequence: h[ΣT, C] (a new tensor).
      */
     public Tensor forward(int[][] tokens, KVCache[] caches) {
-        int total = 0, c = cfg.hidden();
-        for (int b = 0; b < tokens.length; b++) {
-            total += tokens[b].length;
-            if (caches[b].length() + tokens[b].length > Math.min(caches[b].capacity(), cfg.maxPositions()))
-                throw new IllegalArgumentException("sequence " + b + ": " + (caches[b].length() + tokens[b].length)
-                        + " positions exceed the context (cache " + caches[b].capacity() + ", model " + cfg.maxPositions() + ")");
-        }
-        int[] ids = new int[total];
-        for (int b = 0, r = 0; b < tokens.length; r += tokens[b].length, b++) System.arraycopy(tokens[b], 0, ids, r, tokens[b].length);
-
-        int qd = cfg.heads() * cfg.headDim(), kvd = cfg.kvHeads() * cfg.headDim(), f = cfg.intermediate();
-        Tensor x = Tensor.zeros(DType.F32, total, c);        // residual stream
-        Tensor a = Tensor.zeros(DType.F32, total, c);        // normed input of a sub-layer
-        Tensor q = Tensor.zeros(DType.F32, total, qd), k = Tensor.zeros(DType.F32, total, kvd), v = Tensor.zeros(DType.F32, total, kvd);
-        Tensor att = Tensor.zeros(DType.F32, total, qd), proj = Tensor.zeros(DType.F32, total, c);
-        Tensor gate = Tensor.zeros(DType.F32, total, f), up = Tensor.zeros(DType.F32, total, f);
-
-        ops.embedding(w.embed(), ids, x);
-        for (int l = 0; l < cfg.layers(); l++) {
-            Weights.Layer L = w.layers()[l];
-            Adapter.Layer ad = adapters(l);
-            // attention block
-            ops.rmsnorm(x, L.attnNorm(), cfg.rmsNormEps(), a, null);
-            linear(a, L.wq(), L.bq(), ad.q(), q);
-            linear(a, L.wk(), L.bk(), ad.k(), k);
-            linear(a, L.wv(), L.bv(), ad.v(), v);
-            for (int b = 0, r = 0; b < tokens.length; r += tokens[b].length, b++) {
-                int t = tokens[b].length, start = caches[b].length();
-                if (t == 0) continue;
-                int[] pos = new int[t];
-                for (int i = 0; i < t; i++) pos[i] = start + i;
-                Tensor qb = q.slice(r, r + t).reshape(t, cfg.heads(), cfg.headDim());
-                Tensor kb = k.slice(r, r + t).reshape(t, cfg.kvHeads(), cfg.headDim());
-                ops.rope(qb, pos, invFreq);
-                ops.rope(kb, pos, invFreq);
-                caches[b].write(l, start, kb, v.slice(r, r + t).reshape(t, cfg.kvHeads(), cfg.headDim()));
-                ops.attention(qb, caches[b].keys(l, start + t), caches[b].values(l, start + t), start,
-                        att.slice(r, r + t).reshape(t, cfg.heads(), cfg.headDim()), null);
-            }
-            linear(att, L.wo(), L.bo(), ad.o(), proj);
-            addInPlace(x, proj);
-            // MLP block
-            ops.rmsnorm(x, L.mlpNorm(), cfg.rmsNormEps(), a, null);
-            linear(a, L.wGate(), null, ad.gate(), gate);
-            linear(a, L.wUp(), null, ad.up(), up);
-            ops.swiglu(gate, up, gate);
-            linear(gate, L.wDown(), null, ad.down(), proj);
-            addInPlace(x, proj);
-        }
-        for (int b = 0; b < tokens.length; b++) caches[b].advance(tokens[b].length);
-        ops.rmsnorm(x, w.finalNorm(), cfg.rmsNormEps(), a, null);
-        return a;
+        check(tokens, caches, false);
+        Tensor x = forwardCached(Batch.of(tokens, caches));
+        Tensor h = Tensor.zeros(DType.F32, x.dim(0), cfg.hidden());
+        ops.rmsnorm(x, w.finalNorm(), cfg.rmsNormEps(), h, null);
+        return h;
     }
 
     /** logits[N, V] = h[N, C]·lm_headᵀ. */
@@ -142,20 +102,41 @@ public final class Transformer {
 
     /**
      * One decoding step for a batch: appends tokens[b] to each sequence and returns the logits of
-     * each sequence's last new token, [B, V]. With a device backend ({@link DeviceDecoder}) and fixed
-     * weights, the tokens run there one whole-model step at a time.
+     * each sequence's last new token, [B, V] (a new tensor). With a device backend ({@link DeviceDecoder})
+     * and fixed weights, the tokens run there one whole-model step at a time.
      */
     public Tensor nextLogits(int[][] tokens, KVCache[] caches) {
+        check(tokens, caches, true);
         DeviceDecoder dev = deviceDecoder();
         if (dev != null) return nextLogitsOnDevice(dev, tokens, caches);
-        Tensor h = forward(tokens, caches);
-        Tensor last = Tensor.zeros(DType.F32, tokens.length, cfg.hidden());
-        for (int b = 0, r = 0; b < tokens.length; b++) {
-            r += tokens[b].length;
-            if (tokens[b].length == 0) throw new IllegalArgumentException("sequence " + b + " has no new token");
-            last.row(b).copyFrom(h.row(r - 1));
+        Batch bt = Batch.of(tokens, caches);
+        Tensor x = forwardCached(bt);
+        // only the last row of each sequence goes through the final norm and the LM head
+        Tensor last = Tensor.zeros(DType.F32, tokens.length, cfg.hidden()), h = Tensor.zeros(DType.F32, tokens.length, cfg.hidden());
+        for (int b = 0; b < tokens.length; b++) last.row(b).copyFrom(x.row(bt.starts()[b + 1] - 1));
+        ops.rmsnorm(last, w.finalNorm(), cfg.rmsNormEps(), h, null);
+        return logits(h);
+    }
+
+    /**
+     * Every layer over the batch's rows through their caches, in place on the inference state's
+     * residual stream; returns that stream, x[ΣT, C] after the last layer (overwritten by the next call).
+     */
+    private Tensor forwardCached(Batch bt) {
+        Activations s = inferenceState(bt.rows());
+        ops.embedding(w.embed(), bt.ids(), s.x);
+        for (int l = 0; l < cfg.layers(); l++) layer(l, bt, s.x, s, s.x);
+        for (int b = 0; b < bt.seqs().length; b++) bt.caches()[b].advance(bt.seqs()[b].length);
+        return s.x;
+    }
+
+    /** The inference activations for {@code rows} rows: views of the state, which grows when a larger batch comes. */
+    private Activations inferenceState(int rows) {
+        if (state == null || state.capacity < rows) {
+            state = null;                                   // let the smaller one go before the larger one is allocated
+            state = new Activations(cfg, rows, false);
         }
-        return logits(last);
+        return state.rows(rows);
     }
 
     /** The device decoder, when one was given and no adapters are on; else null. */
@@ -174,14 +155,6 @@ public final class Transformer {
         Tensor out = Tensor.zeros(DType.F32, tokens.length, vocab);
         float[][] k = new float[cfg.layers()][kvd], v = new float[cfg.layers()][kvd];
         float[] logits = new float[vocab];
-        for (int b = 0; b < tokens.length; b++) {     // every check before any work, as forward does
-            if (tokens[b].length == 0) throw new IllegalArgumentException("sequence " + b + " has no new token");
-            if (caches[b].length() + tokens[b].length > Math.min(caches[b].capacity(), cfg.maxPositions()))
-                throw new IllegalArgumentException("sequence " + b + ": " + (caches[b].length() + tokens[b].length)
-                        + " positions exceed the context (cache " + caches[b].capacity() + ", model " + cfg.maxPositions() + ")");
-            for (int id : tokens[b])
-                if (id < 0 || id >= vocab) throw new IndexOutOfBoundsException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-        }
         for (int b = 0; b < tokens.length; b++) {
             for (int id : tokens[b]) {
                 int at = caches[b].length();
@@ -202,18 +175,133 @@ public final class Transformer {
     }
 
     /**
-     * log p(ids[t] | ids[&lt;t]) for t = 1..n-1 of one sequence: a full forward without a cache beyond
-     * this call, the LM head in chunks of positions (the T×V logits never exist at once).
+     * log p(ids[t] | ids[&lt;t]) for t = 1..n-1 of one sequence: the forward of {@link #logProbs(int[][])}
+     * (no cache: the sequence's own keys and values are all attention needs), the LM head in chunks of
+     * positions (the T×V logits never exist at once).
      */
     public float[] score(int[] ids) {
-        if (ids.length < 2) return new float[0];
-        KVCache cache = new KVCache(cfg, ids.length);
-        Tensor h = forward(new int[][]{ids}, new KVCache[]{cache});
-        int n = ids.length - 1;
-        Tensor logp = Tensor.zeros(DType.F32, n);
-        int[] targets = java.util.Arrays.copyOfRange(ids, 1, ids.length);
-        ops.lmHeadLogProbs(h.slice(0, n), w.lmHead(), targets, logp, null, null, null);
-        return logp.toFloatArray();
+        return ids.length < 2 ? new float[0] : logProbs(new int[][]{ids})[0];
+    }
+
+    // ---- the decoder layer, for every path; its backward below it -------------------------------
+
+    /**
+     * One pre-norm decoder layer over all rows of a batch (gpt-fast's {@code TransformerBlock.forward}):
+     * <pre>
+     *   mid = x + attention(rmsnorm(x)·attnNorm)
+     *   out = mid + mlp(rmsnorm(mid)·mlpNorm)
+     * </pre>
+     * in full, keeping the internals in {@code act}:
+     * <pre>
+     *   a = rmsnorm(x)·attnNorm;   q, k, v = a·Wqᵀ(+bq), a·Wkᵀ(+bk), a·Wvᵀ(+bv);   q, k = rope(q, k)
+     *   per sequence: cache ← k, v (with caches);  att = softmax(q·kᵀ/√D + causal)·v  over its cache, or
+     *                 over its own k, v (training); the row log-sum-exp lse is kept
+     *   mid = att·Woᵀ(+bo);  mid += x
+     *   m = rmsnorm(mid)·mlpNorm;   gate, up = m·Wgateᵀ, m·Wupᵀ;   s = silu(gate)⊙up
+     *   out = s·Wdownᵀ;  out += mid
+     * </pre>
+     * Every projection adds its adapter's δ when it has one. {@code out} may be {@code x} itself (the
+     * stream updated in place: x is dead once mid exists) or null (the backward's recompute stops at s).
+     */
+    private void layer(int l, Batch bt, Tensor x, Activations act, Tensor out) {
+        Weights.Layer L = w.layers()[l];
+        Adapter.Layer ad = adapters(l);
+        int h = cfg.heads(), kvh = cfg.kvHeads();
+        // attention block
+        ops.rmsnorm(x, L.attnNorm(), cfg.rmsNormEps(), act.a, act.rstdAttn);
+        linear(act.a, L.wq(), L.bq(), ad.q(), act.q);
+        linear(act.a, L.wk(), L.bk(), ad.k(), act.k);
+        linear(act.a, L.wv(), L.bv(), ad.v(), act.v);
+        for (int b = 0; b < bt.seqs().length; b++) {
+            int r = bt.starts()[b], t = bt.seqs()[b].length, at = bt.at()[b];
+            if (t == 0) continue;
+            Tensor q = heads(act.q, r, t, h), k = heads(act.k, r, t, kvh), v = heads(act.v, r, t, kvh);
+            ops.rope(q, bt.pos()[b], invFreq);
+            ops.rope(k, bt.pos()[b], invFreq);
+            if (bt.caches() != null) {                    // attend over everything the sequence has seen
+                KVCache cache = bt.caches()[b];
+                cache.write(l, at, k, v);
+                k = cache.keys(l, at + t);
+                v = cache.values(l, at + t);
+            }
+            ops.attention(q, k, v, at, heads(act.att, r, t, h), act.lse.slice(r, r + t));
+        }
+        linear(act.att, L.wo(), L.bo(), ad.o(), act.mid);
+        ops.residual(act.mid, x);
+        // MLP block, a block of rows at a time: all rows at once, unless the F-wide buffers are shorter
+        // (inference keeps Activations.MLP_ROWS of them, so a long prefill runs its MLP in blocks)
+        ops.rmsnorm(act.mid, L.mlpNorm(), cfg.rmsNormEps(), act.m, act.rstdMlp);
+        int rows = bt.rows(), size = blockSize(rows, act.gate.dim(0));
+        for (int r0 = 0; r0 < rows; r0 += size) {
+            int r1 = Math.min(rows, r0 + size), n = r1 - r0;
+            Tensor m = act.m.slice(r0, r1), gate = act.gate.slice(0, n), up = act.up.slice(0, n), s = act.s.slice(0, n);
+            linear(m, L.wGate(), null, ad.gate(), gate);
+            linear(m, L.wUp(), null, ad.up(), up);
+            ops.swiglu(gate, up, s);
+            if (out != null) {
+                linear(s, L.wDown(), null, ad.down(), out.slice(r0, r1));
+                ops.residual(out.slice(r0, r1), act.mid.slice(r0, r1));
+            }
+        }
+    }
+
+    /**
+     * Rows per MLP block: all of them when the buffers hold that many, else near-equal blocks (each
+     * over half the buffer's height), so that every product stays on the kernel path it takes for all
+     * rows at once and a row's result does not depend on the blocking.
+     */
+    private static int blockSize(int rows, int capacity) {
+        return rows <= capacity ? Math.max(1, rows) : Math.ceilDiv(rows, Math.ceilDiv(rows, capacity));
+    }
+
+    /**
+     * Backward of {@link #layer} (training: no caches, every sequence from position 0). Recomputes
+     * the layer from its saved input x, then, with {@code dx} holding dLoss/dout on entry and
+     * dLoss/dx on return: the residual's backward passes dout straight through, and each sub-layer's
+     * input gradient joins it ({@link Ops#residual}):
+     * <pre>
+     *   MLP:        ds = dout·Wdown;  dgate, dup = swiglu'(ds);  dm = dgate·Wgate + dup·Wup
+     *               dmid = dout + rmsnorm'(dm)
+     *   attention:  datt = dmid·Wo;  dq, dk, dv = attention'(datt)  (p recomputed from lse)
+     *               dq, dk = rope'(dq, dk)  (rotation by −angle);  da = dq·Wq + dk·Wk + dv·Wv
+     *               dx = dmid + rmsnorm'(da)
+     *   weights:    dW += dyᵀ·(the projection's input), db += Σ_t dy, dnorm += Σ_t dy·xhat
+     * </pre>
+     * {@code gw} holds the layer's weight gradients; its null entries (all, for a frozen base) are skipped.
+     */
+    private void layerBackward(int l, Batch bt, Tensor x, Activations act, Gradients g, Tensor dx, Weights.Layer gw) {
+        Weights.Layer L = w.layers()[l];
+        Adapter.Layer ad = adapters(l);
+        int h = cfg.heads(), kvh = cfg.kvHeads();
+        layer(l, bt, x, act, null);
+        // MLP block
+        linearBackward(act.s, L.wDown(), ad.down(), dx, g.ds, gw.wDown(), null);
+        ops.swigluBackward(act.gate, act.up, g.ds, g.dgate, g.dup);
+        linearBackward(act.m, L.wGate(), ad.gate(), g.dgate, g.dc, gw.wGate(), null);
+        linearBackward(act.m, L.wUp(), ad.up(), g.dup, g.tmp, gw.wUp(), null);
+        ops.residual(g.dc, g.tmp);                        // m feeds gate and up
+        ops.rmsnormBackward(act.mid, L.mlpNorm(), act.rstdMlp, g.dc, g.tmp, gw.mlpNorm());
+        ops.residual(dx, g.tmp);                          // dmid = dout + the MLP branch's
+        // attention block
+        linearBackward(act.att, L.wo(), ad.o(), dx, g.datt, gw.wo(), gw.bo());
+        g.dk.fill(0);   // attentionBackward accumulates dk, dv (query heads of a group share a kv head)
+        g.dv.fill(0);
+        for (int b = 0; b < bt.seqs().length; b++) {
+            int r = bt.starts()[b], t = bt.seqs()[b].length;
+            if (t == 0) continue;
+            Tensor dq = heads(g.dq, r, t, h), dk = heads(g.dk, r, t, kvh);
+            ops.attentionBackward(heads(act.q, r, t, h), heads(act.k, r, t, kvh), heads(act.v, r, t, kvh), 0,
+                    heads(act.att, r, t, h), act.lse.slice(r, r + t), heads(g.datt, r, t, h), dq, dk, heads(g.dv, r, t, kvh));
+            ops.ropeBackward(dq, bt.pos()[b], invFreq);
+            ops.ropeBackward(dk, bt.pos()[b], invFreq);
+        }
+        linearBackward(act.a, L.wq(), ad.q(), g.dq, g.dc, gw.wq(), gw.bq());
+        linearBackward(act.a, L.wk(), ad.k(), g.dk, g.tmp, gw.wk(), gw.bk());
+        ops.residual(g.dc, g.tmp);                        // a feeds q, k and v
+        linearBackward(act.a, L.wv(), ad.v(), g.dv, g.tmp, gw.wv(), gw.bv());
+        ops.residual(g.dc, g.tmp);
+        ops.rmsnormBackward(x, L.attnNorm(), act.rstdAttn, g.dc, g.tmp, gw.attnNorm());
+        ops.residual(dx, g.tmp);                          // dx = dmid + the attention branch's
     }
 
     /** y[T,N] = x[T,K]·wᵀ (+ b) (+ δ(x) of the adapter, when there is one). */
@@ -231,7 +319,7 @@ public final class Transformer {
         if (adapter != null) adapter.backward(ops, x, dy, dx);
     }
 
-    // ---- training: the forward keeps layer inputs, each backward sits below its forward ----------
+    // ---- training: the forward keeps layer inputs, the backward recomputes each layer ----------
 
     /**
      * What the training forward keeps for the backward: the sequences, the first row of each
@@ -265,27 +353,25 @@ public final class Transformer {
         return out;
     }
 
-    /** With keepInputs false, two residual buffers take turns and the trace cannot go backward. */
+    /** With keepInputs false, the layers update one residual stream in place and the trace cannot go backward. */
     private Trace forwardTrain(int[][] seqs, boolean keepInputs) {
         checkSequences(seqs);
-        int[] starts = new int[seqs.length + 1];
-        for (int b = 0; b < seqs.length; b++) starts[b + 1] = starts[b] + seqs[b].length;
-        int rows = starts[seqs.length], c = cfg.hidden();
-        Tensor x = Tensor.zeros(DType.F32, rows, c), spare = keepInputs ? null : Tensor.zeros(DType.F32, rows, c);
+        Batch bt = Batch.of(seqs, null);
+        int rows = bt.rows(), c = cfg.hidden();
+        Activations act = new Activations(cfg, rows, keepInputs);
+        Tensor x = keepInputs ? Tensor.zeros(DType.F32, rows, c) : act.x;
         Tensor[] inputs = keepInputs ? new Tensor[cfg.layers() + 1] : null;
-        ops.embedding(w.embed(), concat(seqs), x);
-        LayerActivations act = new LayerActivations(cfg, rows);
+        ops.embedding(w.embed(), bt.ids(), x);
         for (int l = 0; l < cfg.layers(); l++) {
             if (keepInputs) inputs[l] = x;
-            Tensor out = keepInputs ? Tensor.zeros(DType.F32, rows, c) : spare;
-            layerForward(l, seqs, starts, x, act, out);
-            spare = x;
+            Tensor out = keepInputs ? Tensor.zeros(DType.F32, rows, c) : x;
+            layer(l, bt, x, act, out);
             x = out;
         }
         if (keepInputs) inputs[cfg.layers()] = x;
         Tensor h = Tensor.zeros(DType.F32, rows, c), rstd = Tensor.zeros(DType.F32, rows);
         ops.rmsnorm(x, w.finalNorm(), cfg.rmsNormEps(), h, rstd);
-        return new Trace(seqs, starts, inputs, h, rstd);
+        return new Trace(seqs, bt.starts(), inputs, h, rstd);
     }
 
     /**
@@ -329,123 +415,46 @@ public final class Transformer {
         Tensor dx = Tensor.zeros(DType.F32, rows, c);             // the residual stream's gradient
         ops.rmsnormBackward(tr.inputs()[cfg.layers()], w.finalNorm(), tr.finalRstd(), dh, dx,
                 grads == null ? null : grads.finalNorm());
-        LayerActivations act = new LayerActivations(cfg, rows);
-        LayerGradients g = new LayerGradients(cfg, rows);
+        Batch bt = Batch.of(tr.seqs(), null);
+        Activations act = new Activations(cfg, rows, true);
+        Gradients g = new Gradients(cfg, rows);
         for (int l = cfg.layers() - 1; l >= 0; l--)
-            layerBackward(l, tr, act, g, dx, grads == null ? NO_GRADS : grads.layers()[l]);
-        if (grads != null) ops.embeddingBackward(concat(tr.seqs()), dx, grads.embed());
+            layerBackward(l, bt, tr.inputs()[l], act, g, dx, grads == null ? NO_GRADS : grads.layers()[l]);
+        if (grads != null) ops.embeddingBackward(bt.ids(), dx, grads.embed());
     }
+
+    private static final Weights.Layer NO_GRADS = Weights.Layer.of(p -> null);
+
+    // ---- the buffers of one layer, reused layer after layer --------------------------------------
 
     /**
-     * One decoder layer over all rows, keeping its internals in {@code act}:
-     * <pre>
-     *   a = rmsnorm(x)·attnNorm;   q, k, v = a·Wqᵀ(+bq), a·Wkᵀ(+bk), a·Wvᵀ(+bv);   q, k = rope(q, k)
-     *   att = softmax(q·kᵀ/√D + causal)·v  (per sequence; its row log-sum-exp lse kept)
-     *   mid = x + att·Woᵀ(+bo)
-     *   m = rmsnorm(mid)·mlpNorm;   gate, up = m·Wgateᵀ, m·Wupᵀ;   s = silu(gate)⊙up
-     *   out = mid + s·Wdownᵀ        (skipped when out is null: the backward's recompute needs no output)
-     * </pre>
-     * Every projection adds its adapter's δ when it has one.
+     * One layer's internals for {@code capacity} rows (names as in {@link #layer}). For the backward
+     * every one has its own buffer. Otherwise (inference, and training forwards without gradient) the
+     * stream x is updated in place, buffers that are dead before the next is written share memory
+     * (m uses a's: a is read only by q, k and v; s is gate: swiglu in place), and the F-wide ones hold
+     * at most {@link #MLP_ROWS} rows: the MLP of a long prefill runs in blocks (at 4k positions of a
+     * 1.5B model, 0.28 GB of gate and up become 37 MB).
      */
-    private void layerForward(int l, int[][] seqs, int[] starts, Tensor x, LayerActivations act, Tensor out) {
-        Weights.Layer L = w.layers()[l];
-        Adapter.Layer ad = adapters(l);
-        int h = cfg.heads(), kvh = cfg.kvHeads(), d = cfg.headDim();
-        ops.rmsnorm(x, L.attnNorm(), cfg.rmsNormEps(), act.a, act.rstdAttn);
-        linear(act.a, L.wq(), L.bq(), ad.q(), act.q);
-        linear(act.a, L.wk(), L.bk(), ad.k(), act.k);
-        linear(act.a, L.wv(), L.bv(), ad.v(), act.v);
-        for (int b = 0; b < seqs.length; b++) {
-            int r = starts[b], t = seqs[b].length;
-            if (t == 0) continue;
-            int[] pos = positions(t);
-            Tensor qb = act.q.slice(r, r + t).reshape(t, h, d), kb = act.k.slice(r, r + t).reshape(t, kvh, d);
-            ops.rope(qb, pos, invFreq);
-            ops.rope(kb, pos, invFreq);
-            ops.attention(qb, kb, act.v.slice(r, r + t).reshape(t, kvh, d), 0,
-                    act.att.slice(r, r + t).reshape(t, h, d), act.lse.slice(r, r + t));
-        }
-        linear(act.att, L.wo(), L.bo(), ad.o(), act.mid);
-        addInPlace(act.mid, x);
-        ops.rmsnorm(act.mid, L.mlpNorm(), cfg.rmsNormEps(), act.m, act.rstdMlp);
-        linear(act.m, L.wGate(), null, ad.gate(), act.gate);
-        linear(act.m, L.wUp(), null, ad.up(), act.up);
-        ops.swiglu(act.gate, act.up, act.s);
-        if (out == null) return;
-        linear(act.s, L.wDown(), null, ad.down(), out);
-        addInPlace(out, act.mid);
-    }
+    private static final class Activations {
+        final int capacity;
+        final Tensor x;                           // [rows, C] the residual stream; null for the backward (the trace keeps it)
+        final Tensor a, mid, m;                   // [rows, C]
+        final Tensor rstdAttn, rstdMlp;           // [rows]
+        final Tensor q, att;                      // [rows, H·D]
+        final Tensor k, v;                        // [rows, KVH·D]
+        final Tensor lse;                         // [rows, H]
+        final Tensor gate, up, s;                 // [rows, F], or [MLP_ROWS, F] (see above)
 
-    /**
-     * Backward of {@link #layerForward}. Recomputes the layer from its saved input, then, with
-     * {@code dx} holding dLoss/dout on entry and dLoss/dx on return (the residual stream: each
-     * sub-layer's backward adds its branch's gradient to the one passing straight through):
-     * <pre>
-     *   MLP:        ds = dout·Wdown;  dgate, dup = swiglu'(ds);  dm = dgate·Wgate + dup·Wup
-     *               dmid = dout + rmsnorm'(dm)
-     *   attention:  datt = dmid·Wo;  dq, dk, dv = attention'(datt)  (p recomputed from lse)
-     *               dq, dk = rope'(dq, dk)  (rotation by −angle);  da = dq·Wq + dk·Wk + dv·Wv
-     *               dx = dmid + rmsnorm'(da)
-     *   weights:    dW += dyᵀ·(the projection's input), db += Σ_t dy, dnorm += Σ_t dy·xhat
-     * </pre>
-     * {@code gw} holds the layer's weight gradients; its null entries (all, for a frozen base) are skipped.
-     */
-    private void layerBackward(int l, Trace tr, LayerActivations act, LayerGradients g, Tensor dx, Weights.Layer gw) {
-        Weights.Layer L = w.layers()[l];
-        Adapter.Layer ad = adapters(l);
-        int h = cfg.heads(), kvh = cfg.kvHeads(), d = cfg.headDim();
-        Tensor x = tr.inputs()[l];
-        layerForward(l, tr.seqs(), tr.starts(), x, act, null);
-        // MLP block
-        linearBackward(act.s, L.wDown(), ad.down(), dx, g.ds, gw.wDown(), null);
-        ops.swigluBackward(act.gate, act.up, g.ds, g.dgate, g.dup);
-        linearBackward(act.m, L.wGate(), ad.gate(), g.dgate, g.dc, gw.wGate(), null);
-        linearBackward(act.m, L.wUp(), ad.up(), g.dup, g.tmp, gw.wUp(), null);
-        addInPlace(g.dc, g.tmp);
-        ops.rmsnormBackward(act.mid, L.mlpNorm(), act.rstdMlp, g.dc, g.tmp, gw.mlpNorm());
-        addInPlace(dx, g.tmp);
-        // attention block
-        linearBackward(act.att, L.wo(), ad.o(), dx, g.datt, gw.wo(), gw.bo());
-        g.dk.fill(0);   // attentionBackward accumulates dk, dv (query heads of a group share a kv head)
-        g.dv.fill(0);
-        for (int b = 0; b < tr.seqs().length; b++) {
-            int r = tr.starts()[b], t = tr.seqs()[b].length;
-            if (t == 0) continue;
-            int[] pos = positions(t);
-            Tensor dq = g.dq.slice(r, r + t).reshape(t, h, d), dk = g.dk.slice(r, r + t).reshape(t, kvh, d);
-            ops.attentionBackward(act.q.slice(r, r + t).reshape(t, h, d), act.k.slice(r, r + t).reshape(t, kvh, d),
-                    act.v.slice(r, r + t).reshape(t, kvh, d), 0, act.att.slice(r, r + t).reshape(t, h, d),
-                    act.lse.slice(r, r + t), g.datt.slice(r, r + t).reshape(t, h, d),
-                    dq, dk, g.dv.slice(r, r + t).reshape(t, kvh, d));
-            ops.ropeBackward(dq, pos, invFreq);
-            ops.ropeBackward(dk, pos, invFreq);
-        }
-        linearBackward(act.a, L.wq(), ad.q(), g.dq, g.dc, gw.wq(), gw.bq());
-        linearBackward(act.a, L.wk(), ad.k(), g.dk, g.tmp, gw.wk(), gw.bk());
-        addInPlace(g.dc, g.tmp);
-        linearBackward(act.a, L.wv(), ad.v(), g.dv, g.tmp, gw.wv(), gw.bv());
-        addInPlace(g.dc, g.tmp);
-        ops.rmsnormBackward(x, L.attnNorm(), act.rstdAttn, g.dc, g.tmp, gw.attnNorm());
-        addInPlace(dx, g.tmp);
-    }
+        /** Rows of the F-wide buffers outside the backward. */
+        static final int MLP_ROWS = 512;
 
-    private static final Weights.Layer NO_GRADS = new Weights.Layer(null, null, null, null, null, null, null,
-            null, null, null, null, null, null);
-
-    /** One layer's internals for all ΣT rows, reused layer after layer (names as in {@link #layerForward}). */
-    private static final class LayerActivations {
-        final Tensor a, mid, m;                   // [ΣT, C]
-        final Tensor rstdAttn, rstdMlp;           // [ΣT]
-        final Tensor q, att;                      // [ΣT, H·D]
-        final Tensor k, v;                        // [ΣT, KVH·D]
-        final Tensor lse;                         // [ΣT, H]
-        final Tensor gate, up, s;                 // [ΣT, F]
-
-        LayerActivations(ModelConfig cfg, int rows) {
+        Activations(ModelConfig cfg, int rows, boolean forBackward) {
             int c = cfg.hidden(), qd = cfg.heads() * cfg.headDim(), kvd = cfg.kvHeads() * cfg.headDim(), f = cfg.intermediate();
+            capacity = rows;
+            x = forBackward ? null : Tensor.zeros(DType.F32, rows, c);
             a = Tensor.zeros(DType.F32, rows, c);
             mid = Tensor.zeros(DType.F32, rows, c);
-            m = Tensor.zeros(DType.F32, rows, c);
+            m = forBackward ? Tensor.zeros(DType.F32, rows, c) : a;
             rstdAttn = Tensor.zeros(DType.F32, rows);
             rstdMlp = Tensor.zeros(DType.F32, rows);
             q = Tensor.zeros(DType.F32, rows, qd);
@@ -453,20 +462,34 @@ public final class Transformer {
             k = Tensor.zeros(DType.F32, rows, kvd);
             v = Tensor.zeros(DType.F32, rows, kvd);
             lse = Tensor.zeros(DType.F32, rows, cfg.heads());
-            gate = Tensor.zeros(DType.F32, rows, f);
-            up = Tensor.zeros(DType.F32, rows, f);
-            s = Tensor.zeros(DType.F32, rows, f);
+            int mlpRows = forBackward ? rows : Math.min(rows, MLP_ROWS);
+            gate = Tensor.zeros(DType.F32, mlpRows, f);
+            up = Tensor.zeros(DType.F32, mlpRows, f);
+            s = forBackward ? Tensor.zeros(DType.F32, rows, f) : gate;
+        }
+
+        private Activations(int capacity, Tensor[] t) {
+            this.capacity = capacity;
+            x = t[0]; a = t[1]; mid = t[2]; m = t[3]; rstdAttn = t[4]; rstdMlp = t[5]; q = t[6]; att = t[7];
+            k = t[8]; v = t[9]; lse = t[10]; gate = t[11]; up = t[12]; s = t[13];
+        }
+
+        /** The first {@code rows} rows of every buffer (views: no copy) of an inference state. */
+        Activations rows(int rows) {
+            Tensor[] t = {x, a, mid, m, rstdAttn, rstdMlp, q, att, k, v, lse, gate, up, s};
+            for (int i = 0; i < t.length; i++) t[i] = t[i].slice(0, Math.min(rows, t[i].dim(0)));
+            return new Activations(rows, t);
         }
     }
 
-    /** Activation gradients of one layer, reused layer after layer (d of the names in {@link LayerActivations}). */
-    private static final class LayerGradients {
+    /** Activation gradients of one layer, reused layer after layer (d of the names in {@link Activations}). */
+    private static final class Gradients {
         final Tensor dc, tmp;                     // [ΣT, C]: dm or da, and one term of a sum
         final Tensor dq, datt;                    // [ΣT, H·D]
         final Tensor dk, dv;                      // [ΣT, KVH·D]
         final Tensor ds, dgate, dup;              // [ΣT, F]
 
-        LayerGradients(ModelConfig cfg, int rows) {
+        Gradients(ModelConfig cfg, int rows) {
             int c = cfg.hidden(), qd = cfg.heads() * cfg.headDim(), kvd = cfg.kvHeads() * cfg.headDim(), f = cfg.intermediate();
             dc = Tensor.zeros(DType.F32, rows, c);
             tmp = Tensor.zeros(DType.F32, rows, c);
@@ -480,46 +503,69 @@ public final class Transformer {
         }
     }
 
+    // ---- the rows of a call, and what may go into one --------------------------------------------
+
     /**
-     * Rejects what training cannot run, before any work: a token id outside [0, V) (named with its
-     * sequence and position) or a sequence longer than the model's context.
+     * The rows of one call: sequence b's new tokens are rows [starts[b], starts[b+1]) of every
+     * activation, at positions pos[b] = at[b], at[b]+1, … where at[b] is its cache's length (0 without
+     * caches: training and scoring start every sequence at position 0).
      */
+    private record Batch(int[][] seqs, int[] starts, int[] at, int[][] pos, KVCache[] caches) {
+        static Batch of(int[][] seqs, KVCache[] caches) {
+            int n = seqs.length;
+            int[] starts = new int[n + 1], at = new int[n];
+            int[][] pos = new int[n][];
+            for (int b = 0; b < n; b++) {
+                starts[b + 1] = starts[b] + seqs[b].length;
+                at[b] = caches == null ? 0 : caches[b].length();
+                pos[b] = new int[seqs[b].length];
+                for (int i = 0; i < pos[b].length; i++) pos[b][i] = at[b] + i;
+            }
+            return new Batch(seqs, starts, at, pos, caches);
+        }
+
+        int rows() { return starts[seqs.length]; }
+
+        /** Every sequence's tokens, one after the other. */
+        int[] ids() {
+            int[] ids = new int[rows()];
+            for (int b = 0; b < seqs.length; b++) System.arraycopy(seqs[b], 0, ids, starts[b], seqs[b].length);
+            return ids;
+        }
+    }
+
+    /** {@link #check} of whole sequences for training or scoring: from position 0, without caches. */
     public void checkSequences(int[][] seqs) {
-        for (int b = 0; b < seqs.length; b++) {
-            if (seqs[b].length > cfg.maxPositions())
-                throw new IllegalArgumentException("sequence " + b + ": " + seqs[b].length
-                        + " tokens exceed the model's context of " + cfg.maxPositions());
-            for (int t = 0; t < seqs[b].length; t++)
-                if (seqs[b][t] < 0 || seqs[b][t] >= cfg.vocab())
-                    throw new IllegalArgumentException("sequence " + b + ": token id " + seqs[b][t] + " at position " + t
+        check(seqs, null, false);
+    }
+
+    /**
+     * Rejects, before any work, what the decoder cannot run: a token id outside [0, V) (named with its
+     * sequence and position), a sequence that would run past the context (the model's, and with caches
+     * also its cache's capacity) and, when {@code needsToken} (the logits of each sequence's last new
+     * token are asked for), a sequence with no new token.
+     */
+    private void check(int[][] tokens, KVCache[] caches, boolean needsToken) {
+        if (caches != null && caches.length != tokens.length)
+            throw new IllegalArgumentException(tokens.length + " sequences but " + caches.length + " caches");
+        for (int b = 0; b < tokens.length; b++) {
+            int start = caches == null ? 0 : caches[b].length(), end = start + tokens[b].length;
+            int context = caches == null ? cfg.maxPositions() : Math.min(caches[b].capacity(), cfg.maxPositions());
+            if (needsToken && tokens[b].length == 0) throw new IllegalArgumentException("sequence " + b + " has no new token");
+            if (end > context)
+                throw new IllegalArgumentException("sequence " + b + ": " + end + " positions exceed the context of " + context
+                        + (caches == null ? " (the model's)" : " (cache " + caches[b].capacity() + ", model " + cfg.maxPositions() + ")"));
+            for (int t = 0; t < tokens[b].length; t++)
+                if (tokens[b][t] < 0 || tokens[b][t] >= cfg.vocab())
+                    throw new IllegalArgumentException("sequence " + b + ": token id " + tokens[b][t] + " at position " + (start + t)
                             + " is outside the vocabulary [0, " + cfg.vocab() + ")");
         }
     }
 
-    private static int[] concat(int[][] seqs) {
-        int n = 0;
-        for (int[] s : seqs) n += s.length;
-        int[] ids = new int[n];
-        for (int b = 0, r = 0; b < seqs.length; r += seqs[b].length, b++) System.arraycopy(seqs[b], 0, ids, r, seqs[b].length);
-        return ids;
+    /** Rows [r, r+t) of a [ΣT, heads·D] activation as [t, heads, D]. */
+    private Tensor heads(Tensor rows, int r, int t, int heads) {
+        return rows.slice(r, r + t).reshape(t, heads, cfg.headDim());
     }
 
-    private static int[] targets(int[] ids) { return java.util.Arrays.copyOfRange(ids, 1, ids.length); }
-
-    private static int[] positions(int t) {
-        int[] pos = new int[t];
-        for (int i = 0; i < t; i++) pos[i] = i;
-        return pos;
-    }
-
-    /** x += y, element-wise over F32 tensors of the same size (the residual connection). */
-    static void addInPlace(Tensor x, Tensor y) {
-        float[] xa = x.floatArray(), ya = y.floatArray();
-        if (xa != null && ya != null) {
-            int xo = x.floatOffset(), yo = y.floatOffset(), n = (int) x.numel();
-            for (int i = 0; i < n; i++) xa[xo + i] += ya[yo + i];       // auto-vectorised by C2
-        } else {
-            for (long i = 0; i < x.numel(); i++) x.setFloat(i, x.getFloat(i) + y.getFloat(i));
-        }
-    }
+    private static int[] targets(int[] ids) { return Arrays.copyOfRange(ids, 1, ids.length); }
 }

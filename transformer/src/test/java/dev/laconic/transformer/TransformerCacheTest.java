@@ -71,6 +71,71 @@ class TransformerCacheTest {
         assertEquals(0, cache.length(), "nothing was appended");
     }
 
+    /**
+     * The inference activations are kept between calls and only grow: a model that has just run a
+     * larger or a smaller batch must give the bits of a fresh one (nothing stale leaks into a row).
+     */
+    @Test
+    void reusedActivationsGiveTheSameBitsAsAFreshModel() {
+        Weights w = RandomWeights.create(TINY, 13, DType.BF16);
+        Transformer used = new Transformer(TINY, w, new VectorOps());
+        used.nextLogits(new int[][]{randomIds(4, 40, TINY.vocab())}, new KVCache[]{new KVCache(TINY, 64)});
+        for (int n : new int[]{7, 60}) {                      // smaller than the state, then larger
+            int[] prompt = randomIds(5 + n, n, TINY.vocab());
+            Transformer fresh = new Transformer(TINY, w, new VectorOps());
+            KVCache a = new KVCache(TINY, 64), b = new KVCache(TINY, 64);
+            assertArrayEquals(fresh.nextLogits(new int[][]{prompt}, new KVCache[]{a}).toFloatArray(),
+                    used.nextLogits(new int[][]{prompt}, new KVCache[]{b}).toFloatArray(), "prefill of " + n);
+            assertArrayEquals(fresh.nextLogits(new int[][]{{3}}, new KVCache[]{a}).toFloatArray(),
+                    used.nextLogits(new int[][]{{3}}, new KVCache[]{b}).toFloatArray(), "decode after " + n);
+        }
+    }
+
+    /**
+     * A prefill longer than the inference MLP buffers (820 rows here) runs its MLP in row blocks;
+     * each sequence must come out as it does alone (one block), and so must the training forward.
+     */
+    @Test
+    void aLongPrefillRunsItsMlpInBlocksWithTheSameResult() {
+        Transformer m = new Transformer(TINY, RandomWeights.create(TINY, 17, DType.BF16), new VectorOps());
+        int[][] prompts = {randomIds(31, 200, TINY.vocab()), randomIds(32, 190, TINY.vocab()),
+                randomIds(33, 250, TINY.vocab()), randomIds(34, 180, TINY.vocab())};
+        KVCache[] together = new KVCache[prompts.length];
+        for (int b = 0; b < prompts.length; b++) together[b] = new KVCache(TINY, 256);
+        Tensor batch = m.nextLogits(prompts, together);
+        float[][] logp = m.logProbs(prompts);
+        for (int b = 0; b < prompts.length; b++) {
+            Tensor alone = m.nextLogits(new int[][]{prompts[b]}, new KVCache[]{new KVCache(TINY, 256)});
+            assertArrayEquals(alone.row(0).toFloatArray(), batch.row(b).toFloatArray(), 1e-5f, "prefill, sequence " + b);
+            assertArrayEquals(m.score(prompts[b]), logp[b], 1e-5f, "log-probs, sequence " + b);
+        }
+    }
+
+    /** score is the training forward's log-probs (no cache needed), bit for bit. */
+    @Test
+    void scoreIsTheLogProbsOfTheTrainingForward() {
+        Transformer m = new Transformer(TINY, RandomWeights.create(TINY, 3, DType.F32), new VectorOps());
+        int[] ids = randomIds(8, 45, TINY.vocab());
+        assertArrayEquals(m.logProbs(new int[][]{ids})[0], m.score(ids));
+        assertEquals(0, m.score(new int[]{5}).length);
+    }
+
+    @Test
+    void badBatchesAreRefusedBeforeAnyWork() {
+        Transformer m = new Transformer(TINY, RandomWeights.create(TINY, 7, DType.F32), new VectorOps());
+        KVCache[] caches = {new KVCache(TINY, 16), new KVCache(TINY, 16)};
+        m.nextLogits(new int[][]{{1, 2}, {3}}, caches);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> m.nextLogits(new int[][]{{4}, {}}, caches));
+        assertTrue(e.getMessage().contains("sequence 1 has no new token"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> m.nextLogits(new int[][]{{4}, {5, 97}}, caches));
+        assertTrue(e.getMessage().contains("sequence 1: token id 97 at position 2"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> m.forward(new int[][]{{4}}, caches));
+        assertTrue(e.getMessage().contains("1 sequences but 2 caches"), e.getMessage());
+        assertEquals(2, caches[0].length(), "nothing was appended");
+        assertEquals(1, caches[1].length(), "nothing was appended");
+    }
+
     static float logSoftmaxAt(float[] logits, int target) {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : logits) max = Math.max(max, v);

@@ -90,26 +90,14 @@ final class HfDirectory {
         Files.createDirectories(dir);
         DType dtype = w.layers()[0].wq().dtype();
         Map<String, Tensor> tensors = new LinkedHashMap<>();
-        tensors.put("model.embed_tokens.weight", w.embed());
-        if (!cfg.tieWordEmbeddings()) tensors.put("lm_head.weight", w.lmHead());
-        tensors.put("model.norm.weight", w.finalNorm().to(dtype));
-        for (int l = 0; l < w.layers().length; l++) {
-            Weights.Layer L = w.layers()[l];
-            String p = "model.layers." + l + ".";
-            tensors.put(p + "input_layernorm.weight", L.attnNorm().to(dtype));
-            tensors.put(p + "post_attention_layernorm.weight", L.mlpNorm().to(dtype));
-            tensors.put(p + "self_attn.q_proj.weight", L.wq());
-            tensors.put(p + "self_attn.k_proj.weight", L.wk());
-            tensors.put(p + "self_attn.v_proj.weight", L.wv());
-            tensors.put(p + "self_attn.o_proj.weight", L.wo());
-            if (L.bq() != null) tensors.put(p + "self_attn.q_proj.bias", L.bq().to(dtype));
-            if (L.bk() != null) tensors.put(p + "self_attn.k_proj.bias", L.bk().to(dtype));
-            if (L.bv() != null) tensors.put(p + "self_attn.v_proj.bias", L.bv().to(dtype));
-            if (L.bo() != null) tensors.put(p + "self_attn.o_proj.bias", L.bo().to(dtype));
-            tensors.put(p + "mlp.gate_proj.weight", L.wGate());
-            tensors.put(p + "mlp.up_proj.weight", L.wUp());
-            tensors.put(p + "mlp.down_proj.weight", L.wDown());
-        }
+        tensors.put(Weights.EMBED, w.embed());
+        if (!cfg.tieWordEmbeddings()) tensors.put(Weights.LM_HEAD, w.lmHead());
+        tensors.put(Weights.FINAL_NORM, w.finalNorm().to(dtype));
+        for (int l = 0; l < w.layers().length; l++)
+            for (Weights.Part p : Weights.Part.values()) {
+                Tensor t = p.of(w.layers()[l]);
+                if (t != null) tensors.put(p.name(l), p.isMatrix() ? t : t.to(dtype));
+            }
         SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
 
         ObjectNode config = (ObjectNode) JSON.readTree(configFile.toFile());

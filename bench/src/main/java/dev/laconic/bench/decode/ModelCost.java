@@ -35,15 +35,16 @@ record ModelCost(ModelConfig cfg, long matrixBytesPerToken, long weightBytes, lo
         all.add(w.embed());
         all.add(w.lmHead());
         all.add(w.finalNorm());
-        for (Weights.Layer l : w.layers()) {
-            for (Tensor m : new Tensor[]{l.wq(), l.wk(), l.wv(), l.wo(), l.wGate(), l.wUp(), l.wDown()}) {
-                bytes += m.byteSize();
-                params += m.numel();
-                all.add(m);
+        for (Weights.Layer l : w.layers())
+            for (Weights.Part p : Weights.Part.values()) {
+                Tensor t = p.of(l);
+                if (t == null) continue;
+                all.add(t);
+                if (p.isMatrix()) {
+                    bytes += t.byteSize();
+                    params += t.numel();
+                }
             }
-            for (Tensor t : new Tensor[]{l.attnNorm(), l.mlpNorm(), l.bq(), l.bk(), l.bv(), l.bo()})
-                if (t != null) all.add(t);
-        }
         long total = 0;
         for (Tensor t : all) total += t.byteSize();
         return new ModelCost(cfg, bytes, total, params);

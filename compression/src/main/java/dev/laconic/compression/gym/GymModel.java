@@ -54,23 +54,18 @@ public final class GymModel {
     }
 
     public static Weights init(ModelConfig cfg, long seed) {
-        int c = cfg.hidden(), qd = cfg.heads() * cfg.headDim(), kvd = cfg.kvHeads() * cfg.headDim(), f = cfg.intermediate();
         double resid = STD / Math.sqrt(2.0 * cfg.layers());
         long[] k = {0};
-        Tensor embed = normal(seed, k[0]++, STD, cfg.vocab(), c);
+        Tensor embed = normal(seed, k[0]++, STD, cfg.vocab(), cfg.hidden());
         Weights.Layer[] layers = new Weights.Layer[cfg.layers()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = new Weights.Layer(
-                    ones(c),
-                    normal(seed, k[0]++, STD, qd, c), Tensor.zeros(DType.F32, qd),
-                    normal(seed, k[0]++, STD, kvd, c), Tensor.zeros(DType.F32, kvd),
-                    normal(seed, k[0]++, STD, kvd, c), Tensor.zeros(DType.F32, kvd),
-                    normal(seed, k[0]++, resid, c, qd), null,
-                    ones(c),
-                    normal(seed, k[0]++, STD, f, c), normal(seed, k[0]++, STD, f, c),
-                    normal(seed, k[0]++, resid, c, f));
+            layers[l] = Weights.Layer.of(cfg, p -> {
+                int[] shape = p.shape(cfg);
+                if (p.isMatrix()) return normal(seed, k[0]++, p == Weights.Part.WO || p == Weights.Part.W_DOWN ? resid : STD, shape[0], shape[1]);
+                return p == Weights.Part.ATTN_NORM || p == Weights.Part.MLP_NORM ? ones(shape[0]) : Tensor.zeros(DType.F32, shape);
+            });
         }
-        return new Weights(embed, layers, ones(c), embed);
+        return new Weights(embed, layers, ones(cfg.hidden()), embed);
     }
 
     private static Tensor normal(long seed, long index, double std, int rows, int cols) {
