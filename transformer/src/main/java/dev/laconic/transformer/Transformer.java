@@ -24,7 +24,7 @@ import java.util.Arrays;
  *
  * <p>Inference ({@link #forward}, {@link #nextLogits}) keeps its activations between calls, sized for
  * the largest batch seen so far (llama3.java's preallocated State): a decode step allocates only its
- * logits. A Transformer therefore serves one thread at a time.
+ * output and a few rows. A Transformer therefore serves one thread at a time.
  *
  * <p>Training ({@link #forwardTrain}, {@link #backward}) keeps only each layer's input (layer-input
  * checkpointing): the backward recomputes one layer's internals from its input, then walks back
