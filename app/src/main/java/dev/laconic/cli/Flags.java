@@ -39,6 +39,8 @@ final class Flags {
     static <T> T named(Map<String, String> flags, Callable<T> body) throws Exception {
         try {
             return body.call();
+        } catch (dev.laconic.training.Jsonl.BadInput e) {
+            throw e;                          // an input file's fault names its file, line and JSON field: no flags in it
         } catch (IllegalArgumentException | IllegalStateException e) {
             String m = e.getMessage() == null ? null : reword(e.getMessage(), flags);
             if (m == null || m.equals(e.getMessage())) throw e;

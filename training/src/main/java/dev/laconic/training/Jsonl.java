@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * JSON Lines in and out. Every input line is parsed and checked before any output is written, and
@@ -24,7 +25,7 @@ public final class Jsonl {
     private Jsonl() {}
 
     /** A fault in an input file; the message is ready for the user. */
-    public static final class BadInput extends RuntimeException {
+    public static final class BadInput extends IllegalArgumentException {
         public BadInput(String message) { super(message); }
     }
 
@@ -85,6 +86,15 @@ public final class Jsonl {
     /** Reads every non-blank line ({@code -}: standard input); a line that is not a JSON object fails with its number. */
     public static List<Line> read(Path path) {
         List<Line> out = new ArrayList<>();
+        forEach(path, out::add);
+        return out;
+    }
+
+    /**
+     * Hands each non-blank line to {@code each} as it is read (large files never sit in memory); a line
+     * that is not a JSON object, a missing or non-UTF-8 file fail with the file (and line) named.
+     */
+    public static void forEach(Path path, Consumer<Line> each) {
         Path file = isStdin(path) ? STDIN : path;
         try (BufferedReader r = reader(path)) {
             String s;
@@ -99,7 +109,7 @@ public final class Jsonl {
                     throw new BadInput(file + ":" + n + ": not valid JSON: " + e.getOriginalMessage());
                 }
                 if (!(node instanceof ObjectNode o)) throw new BadInput(file + ":" + n + ": expected a JSON object");
-                out.add(new Line(file, n, o));
+                each.accept(new Line(file, n, o));
             }
         } catch (NoSuchFileException e) {
             throw new BadInput(file + ": no such file");
@@ -108,7 +118,6 @@ public final class Jsonl {
         } catch (IOException e) {
             throw new BadInput(file + ": cannot read: " + e.getMessage());
         }
-        return out;
     }
 
     /** One compact JSON line. */

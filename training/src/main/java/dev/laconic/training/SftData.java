@@ -1,18 +1,17 @@
 package dev.laconic.training;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.laconic.transformer.tokenizer.ChatTemplate;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.MalformedInputException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+
+
+
+
+
+
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -52,7 +51,6 @@ import java.util.Set;
  * {@code -} as the file reads standard input.
  */
 public final class SftData {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The template of {"prompt", "response"} lines (conversational lines always get the model's chat template). */
     public enum Template { R1, NONE }
@@ -90,56 +88,37 @@ public final class SftData {
     public static Loaded load(Path file, Tokenizer tokenizer, Template template, int vocab, int maxLen, boolean truncate) {
         if (maxLen < 2) throw new IllegalArgumentException("maxLen must be ≥ 2, got " + maxLen);
         List<Example> out = new ArrayList<>();
-        int tooLong = 0, noLoss = 0, cut = 0;
-        Path name = Jsonl.isStdin(file) ? Jsonl.STDIN : file;
-        try (BufferedReader r = Jsonl.reader(file)) {
-            String s;
-            int n = 0;
-            while ((s = r.readLine()) != null) {
-                n++;
-                if (s.isBlank()) continue;
-                JsonNode node;
-                try {
-                    node = JSON.readTree(s);
-                } catch (JsonProcessingException e) {
-                    throw bad(name, n, "not valid JSON: " + e.getOriginalMessage());
+        int[] skipped = new int[3];   // too long, no loss position, cut to maxLen
+        Jsonl.forEach(file, line -> {
+            Encoded enc = encode(line.json(), tokenizer, template, line::error, line::fault);
+            int[] ids = enc.ids(), mask = enc.mask();
+            for (int i = 0; i < ids.length; i++)
+                if (ids[i] < 0 || ids[i] >= vocab)
+                    throw line.error("ids", "id " + ids[i] + " at index " + i + " is outside the vocabulary [0, " + vocab + ")");
+            boolean over = ids.length > maxLen;
+            if (over) {
+                if (!truncate) {
+                    skipped[0]++;
+                    return;
                 }
-                if (node == null || !node.isObject()) throw bad(name, n, "expected a JSON object");
-                int line = n;
-                Encoded enc = encode(node, tokenizer, template, (field, problem) -> bad(name, line, "field \"" + field + "\": " + problem),
-                        problem -> bad(name, line, problem));
-                int[] ids = enc.ids(), mask = enc.mask();
-                for (int i = 0; i < ids.length; i++)
-                    if (ids[i] < 0 || ids[i] >= vocab) throw bad(name, n, "field \"ids\": id " + ids[i] + " at index " + i + " is outside the vocabulary [0, " + vocab + ")");
-                boolean over = ids.length > maxLen;
-                if (over) {
-                    if (!truncate) {
-                        tooLong++;
-                        continue;
-                    }
-                    ids = Arrays.copyOf(ids, maxLen);
-                    mask = Arrays.copyOf(mask, maxLen);
-                }
-                float[] w = new float[Math.max(0, ids.length - 1)];
-                boolean any = false;
-                for (int t = 1; t < ids.length; t++) {
-                    w[t - 1] = mask[t];
-                    any |= mask[t] != 0;
-                }
-                if (!any) {
-                    noLoss++;
-                    continue;
-                }
-                if (over) cut++;
-                out.add(new Example(n, ids, w));
+                ids = Arrays.copyOf(ids, maxLen);
+                mask = Arrays.copyOf(mask, maxLen);
             }
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + ": no such file");
-        } catch (MalformedInputException e) {
-            throw new IllegalArgumentException(name + ": not UTF-8 text");
-        } catch (IOException e) {
-            throw new UncheckedIOException(name + ": cannot read: " + e.getMessage(), e);
-        }
+            float[] w = new float[Math.max(0, ids.length - 1)];
+            boolean any = false;
+            for (int t = 1; t < ids.length; t++) {
+                w[t - 1] = mask[t];
+                any |= mask[t] != 0;
+            }
+            if (!any) {
+                skipped[1]++;
+                return;
+            }
+            if (over) skipped[2]++;
+            out.add(new Example(line.number(), ids, w));
+        });
+        int tooLong = skipped[0], noLoss = skipped[1], cut = skipped[2];
+        Path name = Jsonl.isStdin(file) ? Jsonl.STDIN : file;
         if (out.isEmpty())
             throw new IllegalArgumentException(name + ": no usable example (" + tooLong + " longer than maxLen " + maxLen
                     + ", " + noLoss + " without a loss position)");
@@ -342,10 +321,6 @@ public final class SftData {
             return s.toString();
         }
         throw fault.at(field, where + ": \"content\" is not a string");
-    }
-
-    private static IllegalArgumentException bad(Path file, int line, String problem) {
-        return new IllegalArgumentException(file + ":" + line + ": " + problem);
     }
 
     private static String text(JsonNode node, String field, Fault fault) {
