@@ -124,7 +124,7 @@ public final class GenerateCommand implements Callable<Integer> {
         r.put("text", c.text());
         r.put("reasoning", c.reasoning());
         r.put("answer", c.answer());
-        r.put("finish", c.finish() == Completion.Finish.EOS ? "eos" : c.finish() == Completion.Finish.LENGTH ? "length" : "stop");
+        r.put("finish", c.finish().name().toLowerCase(Locale.ROOT));
         r.put("tokens", c.tokens());
         r.put("reasoning_tokens", c.reasoningTokens());
         return r;

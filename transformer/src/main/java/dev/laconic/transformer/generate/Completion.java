@@ -12,7 +12,8 @@ package dev.laconic.transformer.generate;
  */
 public record Completion(int promptIndex, int sample, int[] ids, float[] logprobs, String text,
                          String reasoning, String answer, Finish finish, int reasoningTokens) {
-    public enum Finish { EOS, LENGTH, STOP }
+    /** EOS token, max tokens reached, a stop string, or cut by {@link DecodeEngine.Request#cancel()} (a dropped request). */
+    public enum Finish { EOS, LENGTH, STOP, CANCELLED }
 
     public int tokens() { return ids.length; }
 }

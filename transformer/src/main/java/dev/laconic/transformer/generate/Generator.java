@@ -1,20 +1,17 @@
 package dev.laconic.transformer.generate;
 
-import it.unimi.dsi.fastutil.ints.IntArrayList;
-import dev.laconic.transformer.KVCache;
 import dev.laconic.transformer.Transformer;
 import dev.laconic.transformer.tokenizer.ChatTemplate;
-import dev.laconic.transformer.tokenizer.StreamingDecoder;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
- * Batched generation: P prompts × n samples decoded together.
+ * Batched generation: P prompts × n samples decoded together, through a {@link DecodeEngine} (continuous batching:
+ * the same engine serves requests that come and go).
  *
  * <pre>
  *   prefill each prompt (a GEMM over its tokens)
@@ -56,63 +53,26 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
 
     /**
      * {@link #generate(List, GenerationConfig, Listener)}, streaming every sample's text to {@code text} as it is
-     * decoded: reasoning and answer apart, in whole characters (through a {@link StreamingDecoder} per sample), special
+     * decoded: reasoning and answer apart, in whole characters (through a {@link TextSplitter} per sample), special
      * tokens left out. A sample is reasoning from its first token when its prompt ends inside a thinking block (the R1
      * chat template's generation prompt does), and answer from the token after {@code </think>} on.
      */
     public List<Completion> generate(List<int[]> prompts, GenerationConfig gc, Tokenizer tok, TextListener text) {
         int n = gc.samples();
-        StreamingDecoder[] decoders = new StreamingDecoder[prompts.size() * n];
-        boolean[] thinking = new boolean[decoders.length];
+        TextSplitter[] splitters = new TextSplitter[prompts.size() * n];
         for (int p = 0; p < prompts.size(); p++)
-            for (int s = 0; s < n; s++) {
-                decoders[p * n + s] = new StreamingDecoder(tok, true);
-                thinking[p * n + s] = opensThinking(prompts.get(p));
-            }
-        List<Completion> out = generate(prompts, gc, (p, s, id) -> {
-            int k = p * n + s;
-            if (thinking[k] && id == thinkEndId) {
-                String rest = decoders[k].finish();
-                if (!rest.isEmpty()) text.text(p, s, TextListener.Part.REASONING, rest);
-                thinking[k] = false;
-                return;
-            }
-            String piece = decoders[k].push(id);
-            if (!piece.isEmpty()) text.text(p, s, thinking[k] ? TextListener.Part.REASONING : TextListener.Part.ANSWER, piece);
-        });
-        for (int k = 0; k < decoders.length; k++) {
-            String rest = decoders[k].finish();
-            if (!rest.isEmpty()) text.text(k / n, k % n, thinking[k] ? TextListener.Part.REASONING : TextListener.Part.ANSWER, rest);
+            for (int s = 0; s < n; s++) splitters[p * n + s] = splitter(tok, prompts.get(p));
+        List<Completion> out = generate(prompts, gc, (p, s, id) -> splitters[p * n + s].push(id, (part, t) -> text.text(p, s, part, t)));
+        for (int k = 0; k < splitters.length; k++) {
+            int p = k / n, s = k % n;
+            splitters[k].finish((part, t) -> text.text(p, s, part, t));
         }
         return out;
     }
 
-    /** One live sample. */
-    private static final class Seq {
-        final int prompt, sample;
-        final KVCache cache;
-        final SplittableRandom rng;
-        final IntArrayList ids = new IntArrayList();
-        float[] logprobs = new float[16];   // logprobs[i]: of ids.getInt(i), the first ids.size() in use
-        boolean thinking;            // inside a thinking block
-        int reasoningTokens;
-        Completion.Finish finish;
-
-        Seq(int prompt, int sample, int stream, KVCache cache, long seed, boolean thinking) {
-            this.prompt = prompt;
-            this.sample = sample;
-            this.cache = cache;
-            // one independent stream per (prompt, sample): results do not depend on batching
-            this.rng = new SplittableRandom(mix(seed, stream, sample));
-            this.thinking = thinking;
-        }
-
-        /** The log-probability of the id just added to {@link #ids}. */
-        void logprob(float lp) {
-            int i = ids.size() - 1;
-            if (i >= logprobs.length) logprobs = Arrays.copyOf(logprobs, Math.max(2 * logprobs.length, i + 1));
-            logprobs[i] = lp;
-        }
+    /** One sample's text splitter: reasoning first when {@code prompt} opens a thinking block. */
+    public TextSplitter splitter(Tokenizer tok, int[] prompt) {
+        return new TextSplitter(tok, thinkEndId, opensThinking(prompt));
     }
 
     public List<Completion> generate(List<int[]> prompts, GenerationConfig gc, Listener listener) {
@@ -125,147 +85,56 @@ public record Generator(Transformer model, Function<int[], String> decode, int t
      * As above, but prompt p draws its samples from random stream (seed, streams[p], sample) instead of
      * (seed, p, sample): a caller that decodes a dataset in batches passes each problem's index in the
      * dataset, so a problem's samples do not depend on which batch it lands in or where.
+     * Every prompt is checked before any work; then all are submitted to one {@link DecodeEngine} and it is stepped
+     * until idle.
      */
     public List<Completion> generate(List<int[]> prompts, int[] streams, GenerationConfig gc, Listener listener) {
         if (streams.length != prompts.size())
             throw new IllegalArgumentException(streams.length + " random streams for " + prompts.size() + " prompts");
-        var cfg = model.config();
-        int vocab = cfg.vocab();
-        // 1. check every prompt before any work, then prefill
-        KVCache[] prefill = new KVCache[prompts.size()];
-        int[][] promptIds = new int[prompts.size()][];
-        for (int p = 0; p < prefill.length; p++) {
-            promptIds[p] = prompts.get(p);
-            if (promptIds[p].length == 0) throw new IllegalArgumentException("prompt " + p + " is empty");
-            for (int id : promptIds[p])
-                if (id < 0 || id >= vocab) throw new IllegalArgumentException("prompt " + p + ": token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-            // forced thinking-end tokens count against maxTokens too: prompt + maxTokens positions suffice
-            int capacity = promptIds[p].length + gc.maxTokens();
-            if (capacity > cfg.maxPositions())
-                throw new IllegalArgumentException("prompt " + p + ": " + promptIds[p].length + " prompt tokens + " + gc.maxTokens()
-                        + " new tokens exceed the model's context of " + cfg.maxPositions());
-            prefill[p] = new KVCache(cfg, capacity);
+        DecodeEngine engine = new DecodeEngine(this, Integer.MAX_VALUE);
+        for (int p = 0; p < prompts.size(); p++) engine.check(p, prompts.get(p), gc);
+        List<DecodeEngine.Request> requests = new ArrayList<>();
+        for (int p = 0; p < prompts.size(); p++) {
+            final int prompt = p;
+            requests.add(engine.submit(p, prompts.get(p), streams[p], gc,
+                    listener == null ? null : (s, id, lp) -> listener.token(prompt, s, id)));
         }
-        // each prompt alone: its rows then go through exactly the products a one-prompt call would run
-        float[] promptLogits = new float[prefill.length * vocab];
-        for (int p = 0; p < prefill.length; p++)
-            System.arraycopy(model.nextLogits(new int[][]{promptIds[p]}, new KVCache[]{prefill[p]}).floatArray(), 0,
-                    promptLogits, p * vocab, vocab);
-
-        // 2. n samples per prompt share the prefill
-        List<Seq> all = new ArrayList<>();
-        for (int p = 0; p < prefill.length; p++)
-            for (int s = 0; s < gc.samples(); s++) {
-                KVCache cache = s == gc.samples() - 1 ? prefill[p] : copy(prefill[p], cfg);
-                all.add(new Seq(p, s, streams[p], cache, gc.seed(), opensThinking(promptIds[p])));
-            }
-        int[][] pending = new int[all.size()][];
-        for (int i = 0; i < all.size(); i++) {
-            Seq q = all.get(i);
-            pending[i] = accept(q, gc.sampler().pick(promptLogits, q.prompt * vocab, vocab, q.rng), gc, listener);
-        }
-
-        // 3. decode all live samples together
-        while (true) {
-            List<Integer> live = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++) if (all.get(i).finish == null) live.add(i);
-            if (live.isEmpty()) break;
-            for (int c0 = 0, c1; c0 < live.size(); c0 = c1) {
-                // as many samples as fit in MAX_ROWS_PER_STEP rows (a forced think end feeds several tokens)
-                int rows = pending[live.get(c0)].length;
-                for (c1 = c0 + 1; c1 < live.size() && rows + pending[live.get(c1)].length <= MAX_ROWS_PER_STEP; c1++)
-                    rows += pending[live.get(c1)].length;
-                List<Integer> chunk = live.subList(c0, c1);
-                int[][] tokens = new int[chunk.size()][];
-                KVCache[] caches = new KVCache[chunk.size()];
-                for (int j = 0; j < chunk.size(); j++) {
-                    tokens[j] = pending[chunk.get(j)];
-                    caches[j] = all.get(chunk.get(j)).cache;
-                }
-                float[] logits = model.nextLogits(tokens, caches).floatArray();
-                for (int j = 0; j < chunk.size(); j++) {
-                    Seq q = all.get(chunk.get(j));
-                    pending[chunk.get(j)] = accept(q, gc.sampler().pick(logits, j * vocab, vocab, q.rng), gc, listener);
-                }
-            }
-        }
-
+        while (engine.step()) { }
         List<Completion> out = new ArrayList<>();
-        for (Seq q : all) out.add(complete(q));
+        for (DecodeEngine.Request r : requests) out.addAll(r.result().join());
         return out;
     }
 
-    /** Records a picked token; returns the ids to feed next (the token, or it plus the forced think end). */
-    private int[] accept(Seq q, Sampler.Pick pick, GenerationConfig gc, Listener listener) {
-        q.ids.add(pick.token());
-        q.logprob(pick.logprob());
-        if (listener != null) listener.token(q.prompt, q.sample, pick.token());
-        if (q.thinking) {
-            if (pick.token() == thinkEndId) q.thinking = false;
-            else q.reasoningTokens++;
-        }
-        if (!gc.ignoreEos() && isEos(pick.token())) { q.finish = Completion.Finish.EOS; return null; }
-        if (q.ids.size() >= gc.maxTokens()) { q.finish = Completion.Finish.LENGTH; return null; }
-        if (!gc.stop().isEmpty()) {
-            String text = decode.apply(q.ids.toIntArray());
-            for (String s : gc.stop()) if (text.endsWith(s)) { q.finish = Completion.Finish.STOP; return null; }
-        }
-        if (q.thinking && gc.thinkBudget() >= 0 && q.reasoningTokens >= gc.thinkBudget() && thinkForce.length > 0) {
-            // budget spent: force "\n</think>\n\n" and let the model answer
-            int room = Math.min(thinkForce.length, gc.maxTokens() - q.ids.size());
-            int[] forced = Arrays.copyOf(thinkForce, room);
-            for (int id : forced) {
-                q.ids.add(id);
-                q.logprob(0f);
-                if (listener != null) listener.token(q.prompt, q.sample, id);
-            }
-            q.thinking = false;
-            if (q.ids.size() >= gc.maxTokens()) { q.finish = Completion.Finish.LENGTH; return null; }
-            int[] feed = new int[forced.length + 1];
-            feed[0] = pick.token();
-            System.arraycopy(forced, 0, feed, 1, forced.length);
-            return feed;
-        }
-        return new int[]{pick.token()};
-    }
-
-    private Completion complete(Seq q) {
-        int[] ids = q.ids.toIntArray();
-        float[] lp = Arrays.copyOf(q.logprobs, ids.length);
+    /** A finished sample: its text decoded and split at the last {@code </think>}. */
+    Completion complete(int prompt, int sample, int[] ids, float[] lp, Completion.Finish finish, int reasoningTokens, boolean stillThinking) {
         String text = decode.apply(ids);
         String reasoning = "", answer = text;
         int cut = -1;
         for (int i = 0; i < ids.length; i++) if (ids[i] == thinkEndId) cut = i;
-        boolean thinkingPrompt = q.reasoningTokens > 0 || cut >= 0;
+        boolean thinkingPrompt = reasoningTokens > 0 || cut >= 0;
         if (cut >= 0) {
             reasoning = decode.apply(Arrays.copyOf(ids, cut));
             answer = decode.apply(Arrays.copyOfRange(ids, cut + 1, ids.length));
-        } else if (thinkingPrompt && q.thinking) {
+        } else if (thinkingPrompt && stillThinking) {
             reasoning = text;
             answer = "";
         }
-        return new Completion(q.prompt, q.sample, ids, lp, text, reasoning, answer, q.finish, q.reasoningTokens);
+        return new Completion(prompt, sample, ids, lp, text, reasoning, answer, finish, reasoningTokens);
     }
 
-    private boolean isEos(int id) {
+    boolean isEos(int id) {
         for (int e : model.config().eosIds()) if (e == id) return true;
         return false;
     }
 
     /** Does the prompt end inside an open thinking block (last &lt;think&gt; after the last &lt;/think&gt;)? */
-    private boolean opensThinking(int[] prompt) {
+    public boolean opensThinking(int[] prompt) {
         if (thinkStartId < 0) return false;
         for (int i = prompt.length - 1; i >= 0; i--) {
             if (prompt[i] == thinkEndId) return false;
             if (prompt[i] == thinkStartId) return true;
         }
         return false;
-    }
-
-    private static KVCache copy(KVCache src, dev.laconic.transformer.ModelConfig cfg) {
-        KVCache c = new KVCache(cfg, src.capacity());
-        c.copyPrefix(src, src.length());
-        return c;
     }
 
     static long mix(long seed, int prompt, int sample) {
