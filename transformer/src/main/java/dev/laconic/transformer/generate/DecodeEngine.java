@@ -110,6 +110,7 @@ public final class DecodeEngine {
         float[] logprobs = new float[16];   // logprobs[i]: of ids.getInt(i), the first ids.size() in use
         boolean thinking;                   // inside a thinking block
         int reasoningTokens;
+        int textLength;                     // of the decoded ids, when stop strings are checked
         Completion.Finish finish;
         int[] pending;                      // ids to feed at the next forward
 
@@ -311,9 +312,11 @@ public final class DecodeEngine {
         }
         if (!gc.ignoreEos() && gen.isEos(pick.token())) { q.finish = Completion.Finish.EOS; return; }
         if (q.ids.size() >= gc.maxTokens()) { q.finish = Completion.Finish.LENGTH; return; }
-        if (!gc.stop().isEmpty()) {
+        if (!gc.stop().isEmpty()) {   // a stop string anywhere in the text this token added (it may end inside the token)
             String text = gen.decode().apply(q.ids.toIntArray());
-            for (String s : gc.stop()) if (text.endsWith(s)) { q.finish = Completion.Finish.STOP; return; }
+            for (String s : gc.stop())
+                if (text.indexOf(s, Math.max(0, q.textLength - s.length() + 1)) >= 0) { q.finish = Completion.Finish.STOP; return; }
+            q.textLength = text.length();
         }
         int[] force = gen.thinkForce();
         if (q.thinking && gc.thinkBudget() >= 0 && q.reasoningTokens >= gc.thinkBudget() && force.length > 0) {

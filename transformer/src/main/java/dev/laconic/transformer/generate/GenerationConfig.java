@@ -12,7 +12,8 @@ import java.util.List;
  * @param samples     n samples per prompt (decoded together, sharing the prompt's prefill)
  * @param seed        same seed ⇒ same samples, whatever the batch composition
  * @param ignoreEos   keep decoding to maxTokens (benchmarks)
- * @param stop        stop strings: a sample ends when its completion text ends with one (finish STOP)
+ * @param stop        stop strings: a sample ends at the token whose text completes one (finish STOP; the stop string and the
+ *                    rest of that token stay in the completion, the server cuts them off)
  * @param thinkBudget thinking tokens allowed before "\n&lt;/think&gt;\n\n" is forced; -1 = unlimited
  */
 public record GenerationConfig(int maxTokens, Sampler sampler, int samples, long seed, boolean ignoreEos,
@@ -102,7 +103,7 @@ public record GenerationConfig(int maxTokens, Sampler sampler, int samples, long
         public Builder seed(long s) { seed = s; return this; }
         /** Keep decoding past EOS up to max tokens (benchmarks). */
         public Builder ignoreEos(boolean b) { ignoreEos = b; return this; }
-        /** Stop strings: a sample ends when its text ends with one. */
+        /** Stop strings: a sample ends at the token whose text completes one. */
         public Builder stop(String... s) { stop = List.of(s); return this; }
         /** Thinking tokens allowed before "\n&lt;/think&gt;\n\n" is forced (-1: unlimited, the default). */
         public Builder thinkBudget(int n) { thinkBudget = n; return this; }
