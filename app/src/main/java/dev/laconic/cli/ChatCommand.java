@@ -203,14 +203,14 @@ public final class ChatCommand implements Callable<Integer> {
             split.finish(shown::text);
             Completion c = r.result().join().getFirst();
             shown.end(c);
-            messages.add(new ChatTemplate.Message(ChatTemplate.Role.ASSISTANT, c.answer(), null));
+            messages.add(new ChatTemplate.Message(ChatTemplate.Role.ASSISTANT, shown.answer.toString(), null));   // the text shown, special tokens left out
             turn++;
         }
 
         /** Writes an answer's text as it comes: the reasoning dimmed (terminal), labelled (not), or folded to a count. */
         final class Shown {
+            final StringBuilder answer = new StringBuilder();
             Part part;
-            boolean started;
 
             final boolean fold = thinking.equals("fold");
 
@@ -220,6 +220,7 @@ public final class ChatCommand implements Callable<Integer> {
             }
 
             void text(Part p, String t) {
+                if (p == Part.ANSWER) answer.append(t);
                 if (p == Part.REASONING && fold) return;
                 if (p != part) open(p);
                 out.print(t);
