@@ -1,6 +1,7 @@
 package dev.laconic.tornado;
 
 import dev.laconic.tensor.Backend;
+import dev.laconic.tensor.DeviceLimits;
 import dev.laconic.tensor.Ops;
 import dev.laconic.transformer.DeviceDecoder;
 
@@ -10,7 +11,7 @@ import java.util.Optional;
  * The {@code tornado} backend, registered with {@link java.util.ServiceLoader}
  * (META-INF/services/dev.laconic.tensor.Backend). Constructing it touches no TornadoVM class; the
  * runtime and its device start on the first {@link #ops()} (or {@link #extension}), which without the
- * runtime ends in {@link #NO_RUNTIME}. Its extension is the whole-step {@link DeviceDecoder.Source}.
+ * runtime ends in {@link #NO_RUNTIME}. Its extensions are the whole-step {@link DeviceDecoder.Source} and the device's own {@link DeviceLimits}.
  */
 public final class TornadoBackend implements Backend {
     /** Why tornado cannot start without the TornadoVM runtime, and what to do. */
@@ -37,7 +38,9 @@ public final class TornadoBackend implements Backend {
 
     @Override
     public <T> Optional<T> extension(Class<T> type) {
-        return type == DeviceDecoder.Source.class ? Optional.of(type.cast(ops())) : Optional.empty();
+        if (type == DeviceDecoder.Source.class) return Optional.of(type.cast(ops()));
+        if (type == DeviceLimits.class) return Optional.of(type.cast(new DeviceProbes(((TornadoOps) ops()).device())));
+        return Optional.empty();
     }
 
     @Override

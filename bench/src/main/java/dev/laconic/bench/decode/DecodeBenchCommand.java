@@ -6,6 +6,7 @@ import dev.laconic.bench.MachineLimits;
 import dev.laconic.bench.Timing;
 import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
+import dev.laconic.tensor.DeviceLimits;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Parallel;
 import dev.laconic.transformer.Model;
@@ -25,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
@@ -62,7 +64,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
 
-    @Mixin BackendOption backend;   // the model's kernels; the bounds stay this CPU's
+    @Mixin BackendOption backend;   // the model's kernels; the bounds are the device's when it probes them (DeviceLimits)
 
     @Option(names = "--prompt-tokens", defaultValue = "512", paramLabel = "P", description = "prefill row ppP (default: ${DEFAULT-VALUE})")
     int promptTokens;
@@ -115,18 +117,26 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException(s.positionsNeeded() + " positions needed, the model supports " + cfg.maxPositions());
 
         Backend modelBackend = backend.backend();    // first: a missing backend is reported before any measuring
-        // 1. the bounds, before any weight is in memory: this CPU's, whatever --backend says
+        // 1. the bounds, before any weight is in memory: the device's own when the backend probes one, else this CPU's
         Ops ops = Backend.named(Backend.DEFAULT).ops();
         int nThreads = Parallel.threads();
-        double bandwidth = MachineLimits.readBandwidth((long) bandwidthMib << 20, 5);
-        log.printf(Locale.ROOT, "bench decode: read bandwidth %.1f GB/s (%d MiB, %d threads); RSS %.3f GB%n",
-                bandwidth, bandwidthMib, nThreads, ProcessMemory.rssBytes() / 1e9);
         GemmCase gemm = new GemmCase("gemm", GemmCase.Kind.FWD, promptTokens, cfg.intermediate(), cfg.hidden(), DType.F32);
-        double gemmGflops;
-        try (GemmCase.Prepared p = gemm.prepare(ops, 0, false, seed)) {
-            gemmGflops = gemm.flops() / Timing.measure(p::run, new Timing.Budget(1, 3, 0.5)).bestSeconds() / 1e9;
+        Optional<DeviceLimits> device = modelBackend.extension(DeviceLimits.class);
+        double bandwidth, gemmGflops;
+        if (device.isPresent()) {
+            bandwidth = device.get().readBandwidthGBs((long) bandwidthMib << 20);
+            gemmGflops = device.get().fmaPeakGflops();
+            log.printf(Locale.ROOT, "bench decode: %s: copy bandwidth %.1f GB/s (%d MiB), F32 FMA peak %.1f GFLOP/s (the device's bounds)%n",
+                    device.get().device(), bandwidth, bandwidthMib, gemmGflops);
+        } else {
+            bandwidth = MachineLimits.readBandwidth((long) bandwidthMib << 20, 5);
+            log.printf(Locale.ROOT, "bench decode: read bandwidth %.1f GB/s (%d MiB, %d threads); RSS %.3f GB%n",
+                    bandwidth, bandwidthMib, nThreads, ProcessMemory.rssBytes() / 1e9);
+            try (GemmCase.Prepared p = gemm.prepare(ops, 0, false, seed)) {
+                gemmGflops = gemm.flops() / Timing.measure(p::run, new Timing.Budget(1, 3, 0.5)).bestSeconds() / 1e9;
+            }
+            log.printf(Locale.ROOT, "bench decode: F32 GEMM %s: %.1f GFLOP/s; RSS %.3f GB%n", gemm.shape(), gemmGflops, ProcessMemory.rssBytes() / 1e9);
         }
-        log.printf(Locale.ROOT, "bench decode: F32 GEMM %s: %.1f GFLOP/s; RSS %.3f GB%n", gemm.shape(), gemmGflops, ProcessMemory.rssBytes() / 1e9);
 
         // 2. random weights: made and written by a child JVM, so they never sit in this heap
         Path dir = source.model;
@@ -170,7 +180,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                 jlamaInfo = jlamaInfo(o, results);
             }
 
-            DecodeReport report = new DecodeReport(rows, modelInfo(cfg, cost, keep), machineInfo(nThreads, bandwidth, gemm, gemmGflops),
+            DecodeReport report = new DecodeReport(rows, modelInfo(cfg, cost, keep), machineInfo(nThreads, bandwidth, gemm, gemmGflops, device.map(DeviceLimits::device).orElse(null)),
                     memoryInfo(cost, peak, peakReset, rssBefore, heapPeakCommitted, heapPeakUsed, s), jlamaInfo);
             System.out.println(json ? report.toJson() : report.toTable());
             return 0;
@@ -201,9 +211,18 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         return m;
     }
 
-    private static Map<String, Object> machineInfo(int threads, double bandwidth, GemmCase gemm, double gemmGflops) {
+    /** device: the backend's device whose probes gave the bounds, or null (this CPU's bounds). */
+    private static Map<String, Object> machineInfo(int threads, double bandwidth, GemmCase gemm, double gemmGflops, String device) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("cpu", cpuModel());
+        if (device != null) {
+            m.put("device", device);
+            m.put("device_copy_bandwidth_gb_per_s", DecodeReport.round(bandwidth));
+            m.put("device_f32_fma_peak_gflop_per_s", DecodeReport.round(gemmGflops));
+            m.put("summary", String.format(Locale.ROOT, "%s; bounds from the device's probes: copy bandwidth %.1f GB/s, F32 FMA peak %.1f GFLOP/s",
+                    device, bandwidth, gemmGflops));
+            return m;
+        }
         m.put("cores", Runtime.getRuntime().availableProcessors());
         m.put("threads", threads);
         m.put("jdk", Runtime.version().toString());

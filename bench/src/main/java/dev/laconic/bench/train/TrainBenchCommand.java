@@ -8,6 +8,7 @@ import dev.laconic.bench.MachineLimits;
 import dev.laconic.bench.Timing;
 import dev.laconic.tensor.Backend;
 import dev.laconic.tensor.DType;
+import dev.laconic.tensor.DeviceLimits;
 import dev.laconic.tensor.Ops;
 import dev.laconic.tensor.Parallel;
 import dev.laconic.training.LoraConfig;
@@ -28,6 +29,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 
@@ -120,7 +122,7 @@ public final class TrainBenchCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "seed of the random weights and token ids (default: ${DEFAULT-VALUE})")
     long seed;
 
-    @Mixin BackendOption backend;   // our training's kernels, and the GEMM bound's (the FMA peak stays this CPU's)
+    @Mixin BackendOption backend;   // our training's kernels, and the GEMM bound's (the FMA peak is the device's when it probes one: DeviceLimits)
 
     @Override
     public Integer call() throws Exception {
@@ -157,8 +159,12 @@ public final class TrainBenchCommand implements Callable<Integer> {
         if (peerSkipped != null) log.println("bench train: PyTorch peers " + peerSkipped);
 
         Ops ops = chosen.ops();   // after --threads: the ops may start the worker pool
-        double fma = quick ? MachineLimits.fmaPeak(20_000, 2 * nThreads, 2) : MachineLimits.fmaPeak(200_000, 16 * nThreads, 5);
-        log.printf(Locale.ROOT, "bench train: FMA peak %.1f GFLOP/s%n", fma);
+        // the FMA peak of where the GEMMs run: the device's own probe when the backend has one, else this CPU's
+        Optional<DeviceLimits> device = chosen.extension(DeviceLimits.class);
+        device.ifPresent(d -> machine.put("device", d.device()));
+        double fma = device.isPresent() ? device.get().fmaPeakGflops()
+                : quick ? MachineLimits.fmaPeak(20_000, 2 * nThreads, 2) : MachineLimits.fmaPeak(200_000, 16 * nThreads, 5);
+        log.printf(Locale.ROOT, "bench train: %sFMA peak %.1f GFLOP/s%n", device.map(d -> d.device() + ": F32 ").orElse(""), fma);
         machine.put("fma_peak_gflops", TrainReport.round(fma));
         List<TrainReport.Row> rows = new ArrayList<>();
 
@@ -219,8 +225,8 @@ public final class TrainBenchCommand implements Callable<Integer> {
         }
 
         machine.put("load_average_end", loadAverage());
-        machine.put("summary", String.format(Locale.ROOT, "%s, %d threads, FMA peak %.1f GFLOP/s, load average %s at start, %s at end",
-                machine.get("cpu"), nThreads, fma, machine.get("load_average_start"), machine.get("load_average_end")));
+        machine.put("summary", String.format(Locale.ROOT, "%s, %d threads, %sFMA peak %.1f GFLOP/s, load average %s at start, %s at end",
+                machine.get("cpu"), nThreads, device.map(d -> d.device() + " (the GEMMs' device), its F32 ").orElse(""), fma, machine.get("load_average_start"), machine.get("load_average_end")));
         TrainReport report = new TrainReport(rows, machine, notes());
         if (jsonOut != null) Files.writeString(jsonOut, report.toJson() + "\n");
         System.out.println(json ? report.toJson() : report.toTable());
