@@ -148,7 +148,7 @@ public final class Tokenizer {
 
     private String normalize(String s) {
         if (normalizers.isEmpty() || (nfcOnly && isBelowCombiningMarks(s))) return s;
-        for (Normalizer.Form f : normalizers) s = Normalizer.normalize(s, f);
+        for (Normalizer.Form f : normalizers) s = HfNormalizer.normalize(s, f);
         return s;
     }
 
