@@ -9,6 +9,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.laconic.tensor.DType;
+import dev.laconic.tensor.JsonFaults;
 import dev.laconic.tensor.Tensor;
 
 import java.io.IOException;
@@ -188,19 +189,12 @@ public final class SafetensorsFile {
         return new Header(metadata, entries);
     }
 
-    /** Jackson's message on one line, without its "[Source: REDACTED ...; " location preamble. */
-    static String jsonMessage(JsonProcessingException e) {
-        String msg = e.getOriginalMessage();
-        if (msg == null) return e.getClass().getSimpleName();
-        return msg.replaceAll("\\[Source: [^;\\]]*; ", "[").replaceAll("\\s*\\R\\s*", " ");
-    }
-
     /**
      * The reason for a JSON fault in {@code what} ("header", "index"): a stream limit as the limit Laconic chose,
      * anything else as Jackson's one-line message; with the byte offset when Jackson knows it (limits carry none).
      */
     static String jsonFault(String what, JsonProcessingException e) {
-        String msg = jsonMessage(e);
+        String msg = JsonFaults.reason(e);
         String reason;
         if (e instanceof StreamConstraintsException) {
             reason = msg.startsWith("Document nesting depth") ? what + " has JSON nested deeper than " + MAX_NESTING
