@@ -153,17 +153,15 @@ public final class CompressRlCommand implements Callable<Integer> {
                     clip, microBatchTokens, seed, saveEvery, keep, stopAfter == null ? Long.MAX_VALUE : stopAfter, model, save);
 
             ObjectNode config = config(o, fmt, eval, weights);
-            if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
-            else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
+            RunOptions.check(run, config, resume, RESUMABLE);
 
             TrainableModel tm = adapter.trainable(m, seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
             err.printf(Locale.ROOT, "%s: %,d trainable parameters; %d training problems; %d prompts × %d samples per rollout, cap %d tokens, "
                             + "%d optimizer steps per rollout%n", adapter.label(), n, train.size(), prompts, samples, cap,
                     o.stepsPerRollout());
-            if (resume) RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
-            else run.create(config);
-            RlTrainer.Result r = RlTrainer.run(tm, adapter.full ? m.transformer() : null, tok, train, o, eval, run, resume, Rollout.checker(tok),
+            boolean resumes = RunOptions.start(run, config, resume, err);
+            RlTrainer.Result r = RlTrainer.run(tm, adapter.full ? m.transformer() : null, tok, train, o, eval, run, resumes, Rollout.checker(tok),
                     new Progress(rollouts, err));
             if (r.completed()) System.out.println("done: " + rollouts + " rollouts; " + (adapter.full ? "model in " + run.finalDir()
                     : "PEFT adapter in " + run.finalDir() + ", merged model in " + run.dir().resolve(RlTrainer.MERGED)));

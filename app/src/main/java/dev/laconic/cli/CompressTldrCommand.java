@@ -145,12 +145,8 @@ public final class CompressTldrCommand implements Callable<Integer> {
 
             EvalSettings s = evalSettings(fmt, proto, tok, problems, m.config(), run);
             ObjectNode config = config(fmt, proto, s, weights, save);
-            if (resume) {
-                RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
-                RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
-            } else {
-                run.create(config);
-            }
+            RunOptions.check(run, config, resume, RESUMABLE);
+            boolean resumes = RunOptions.start(run, config, resume, err);
 
             TrainableModel tm = adapter.trainable(m, seed);
             long n = tm.parameters().stream().mapToLong(p -> p.value().numel()).sum();
@@ -201,7 +197,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
             TldrTrainer.Options o = new TldrTrainer.Options(trainingOptions(save), evalEvery, eta, smoothing, !staticMix, tolerance, s);
             TldrTrainer.Result r;
             try {
-                r = TldrTrainer.run(tm, tok, d1.examples(), d2.examples(), problems, refs, o, run, resume, listener);
+                r = TldrTrainer.run(tm, tok, d1.examples(), d2.examples(), problems, refs, o, run, resumes, listener);
             } finally {
                 progress.finish();
                 console.finish();

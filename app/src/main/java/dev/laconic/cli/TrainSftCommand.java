@@ -86,8 +86,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     private Integer run(Backend chosen) throws Exception {
         ObjectNode config = config();
         RunDir run = new RunDir(out);
-        if (resume) RunOptions.checkSameRun(run.readConfig(), config, RESUMABLE);
-        else if (Files.exists(run.config())) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
+        RunOptions.check(run, config, resume, RESUMABLE);
 
         DType weights = parseDtype(config.get("dtype").asText(), "--dtype");   // auto resolved in config()
         try (Model m = Model.load(model, weights, chosen)) {
@@ -108,12 +107,11 @@ public final class TrainSftCommand implements Callable<Integer> {
                     new AdamW.Hyper(betas.get(0), betas.get(1), eps, weightDecay), clip, batch, gradAccum, microBatchTokens,
                     !noShuffle, seed, saveEvery, keep, stopAfter == null ? Long.MAX_VALUE : stopAfter, model,
                     parseDtype(config.get("save_dtype").asText(), "--save-dtype"));
-            if (resume) RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
-            else run.create(config);
+            boolean resumes = RunOptions.start(run, config, resume, err);
             Progress progress = new Progress(steps, err);
             SftTrainer.Result r;
             try {
-                r = SftTrainer.run(tm, d.examples(), o, run, resume, progress);
+                r = SftTrainer.run(tm, d.examples(), o, run, resumes, progress);
             } finally {
                 progress.finish();
             }

@@ -1,9 +1,12 @@
 package dev.laconic.training;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.tensor.JsonFaults;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,7 +23,8 @@ import java.util.function.Consumer;
  * a fault names the file, the line and the field: {@code data.jsonl:12: field "ids": expected an array}.
  */
 public final class Jsonl {
-    public static final ObjectMapper JSON = new ObjectMapper();
+    /** Reads one JSON value per line and refuses anything after it ({@code {"a": 1} xyz} is not a line of JSONL). */
+    public static final ObjectMapper JSON = JsonMapper.builder().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     private Jsonl() {}
 
@@ -106,7 +110,7 @@ public final class Jsonl {
                 try {
                     node = JSON.readTree(s);
                 } catch (JsonProcessingException e) {
-                    throw new BadInput(file + ":" + n + ": not valid JSON: " + e.getOriginalMessage());
+                    throw new BadInput(file + ":" + n + ": " + invalid(e));
                 }
                 if (!(node instanceof ObjectNode o)) throw new BadInput(file + ":" + n + ": expected a JSON object");
                 each.accept(new Line(file, n, o));
@@ -118,6 +122,11 @@ public final class Jsonl {
         } catch (IOException e) {
             throw new BadInput(file + ": cannot read: " + e.getMessage());
         }
+    }
+
+    /** A malformed line's reason: {@code not valid JSON: ... (column C)}. */
+    public static String invalid(JsonProcessingException e) {
+        return JsonFaults.invalid(e, true);
     }
 
     /** One compact JSON line. */

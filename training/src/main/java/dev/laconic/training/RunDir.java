@@ -1,5 +1,6 @@
 package dev.laconic.training;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -67,19 +68,32 @@ public final class RunDir {
         return checkpoints().resolve(String.format("step-%06d", step));
     }
 
-    /** A fresh run: the directory must not exist or be empty. Writes config.json and an empty metrics file. */
+    /**
+     * A fresh run: the directory must not exist, be empty, or hold only what a creation cut short left (see
+     * {@link #holdsRun}). Writes config.json, an empty metrics file and checkpoints/ in a temporary sibling and
+     * renames it into place, so a kill leaves either no run or a whole one.
+     */
     public void create(ObjectNode config) throws IOException {
+        if (holdsRun()) throw new IllegalArgumentException(dir + ": already holds a run (resume it, or use another directory)");
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new IllegalArgumentException(dir + ": exists and is not a directory");
+        cleanTemp();
         if (Files.isDirectory(dir)) {
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent())
-                    throw new IllegalArgumentException(dir + ": already holds a run (resume it, or use another directory)");
+                    throw new IllegalArgumentException(dir + ": is not empty and holds no run (no config.json): use another directory");
             }
-        } else if (Files.exists(dir)) {
-            throw new IllegalArgumentException(dir + ": exists and is not a directory");
         }
-        Files.createDirectories(checkpoints());
-        writeAtomically(config(), JSON.writeValueAsBytes(config));
-        writeAtomically(metrics(), new byte[0]);
+        byte[] json = JSON.writeValueAsBytes(config);
+        publish(dir, tmp -> {
+            Files.createDirectory(tmp.resolve("checkpoints"));
+            Files.write(tmp.resolve("config.json"), json);
+            Files.write(tmp.resolve("metrics.jsonl"), new byte[0]);
+        });
+    }
+
+    /** Whether this directory holds a run (its config.json, the last file a creation publishes, is there). */
+    public boolean holdsRun() {
+        return Files.isRegularFile(config());
     }
 
     public ObjectNode readConfig() throws IOException {
@@ -141,21 +155,31 @@ public final class RunDir {
         resumedAt = last;
     }
 
-    /** The same for any JSONL file of the run whose lines carry a "step" field (e.g. an evaluation log). */
+    /**
+     * The same for any JSONL file of the run whose lines carry a "step" field (e.g. an evaluation log). Only a torn
+     * last line (a write cut off by a kill) is dropped; any other line that is not a JSON object is an error naming
+     * {@code file:N}, and nothing is rewritten.
+     */
     public static void truncateLines(Path file, long step) throws IOException {
         if (!Files.exists(file)) {
             writeAtomically(file, new byte[0]);
             return;
         }
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         StringBuilder keep = new StringBuilder();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
             if (line.isBlank()) continue;
             JsonNode n;
             try {
-                n = JSON.readTree(line);
-            } catch (IOException e) {
-                continue;                                   // a torn last line of a killed run
+                n = Jsonl.JSON.readTree(line);
+            } catch (JsonProcessingException e) {
+                if (i == lines.size() - 1) continue;        // a torn last line of a killed run
+                throw new Jsonl.BadInput(file + ":" + (i + 1) + ": " + Jsonl.invalid(e)
+                        + " (only a torn last line is repaired on resume; fix or delete this line)");
             }
+            if (!n.isObject())
+                throw new Jsonl.BadInput(file + ":" + (i + 1) + ": expected a JSON object (only a torn last line is repaired on resume)");
             if (n.path("step").asLong(Long.MAX_VALUE) <= step) keep.append(line).append('\n');
         }
         writeAtomically(file, keep.toString().getBytes(StandardCharsets.UTF_8));
@@ -224,7 +248,7 @@ public final class RunDir {
         return out;
     }
 
-    /** Deletes temp directories left by interrupted writes. */
+    /** Deletes temp files and directories left by interrupted writes (a run's own and its creation's sibling). */
     public void cleanTemp() throws IOException {
         for (Path parent : List.of(dir, checkpoints())) {
             if (!Files.isDirectory(parent)) continue;
@@ -232,6 +256,22 @@ public final class RunDir {
                 for (Path p : ds) deleteTree(p);
             }
         }
+        Path parent = dir.getParent();
+        if (parent != null && Files.isDirectory(parent)) {
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, p -> isTempOf(p.getFileName().toString()))) {
+                for (Path p : ds) deleteTree(p);
+            }
+        }
+    }
+
+    /** {@code .tmp-NAME-TAG} or {@code .tmp-old-NAME-TAG}: {@link #publish}'s temporaries for this directory. */
+    private boolean isTempOf(String file) {
+        String name = dir.getFileName().toString();
+        for (String prefix : List.of(".tmp-" + name + "-", ".tmp-old-" + name + "-")) {
+            if (file.startsWith(prefix) && file.length() > prefix.length()
+                    && file.substring(prefix.length()).chars().allMatch(c -> Character.digit(c, 16) >= 0)) return true;
+        }
+        return false;
     }
 
     // ---- atomic files and directories ------------------------------------------------------------

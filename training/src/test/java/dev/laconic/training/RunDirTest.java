@@ -53,6 +53,44 @@ class RunDirTest {
     }
 
     @Test
+    void aCorruptMiddleLineOfMetricsIsAnErrorNamingItsLineAndNothingIsRewritten(@TempDir Path dir) throws IOException {
+        RunDir run = fresh(dir);
+        String before = "{\"step\":1,\"split\":\"train\",\"time\":1}\n{\"step\":2,\"spl#t\n{\"step\":3,\"split\":\"train\",\"time\":3}\n";
+        Files.writeString(run.metrics(), before);
+        var e = assertThrows(Jsonl.BadInput.class, () -> run.truncateMetrics(3));
+        assertTrue(e.getMessage().startsWith(run.metrics() + ":2: not valid JSON"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(before, Files.readString(run.metrics()), "nothing already written is lost");
+
+        Files.writeString(run.metrics(), "{\"step\":1} trailing\n{\"step\":2}\n");
+        e = assertThrows(Jsonl.BadInput.class, () -> run.truncateMetrics(3));
+        assertTrue(e.getMessage().startsWith(run.metrics() + ":1: not valid JSON: "), e.getMessage());
+    }
+
+    @Test
+    void creationIsAtomicAndAKilledCreationLeavesNoRunAndNoObstacle(@TempDir Path dir) throws IOException {
+        RunDir run = new RunDir(dir.resolve("run"));
+        // what a kill during publish leaves: the temp sibling, partly filled; and an empty directory made by hand
+        Path tmp = Files.createDirectories(dir.resolve(".tmp-run-0123abcd"));
+        Files.writeString(tmp.resolve("config.json"), "{\"lr\"");
+        Files.createDirectories(run.dir());
+        assertFalse(run.holdsRun());
+        run.create(RunDir.JSON.createObjectNode().put("lr", 0.5));
+        assertTrue(run.holdsRun());
+        assertTrue(Files.isDirectory(run.checkpoints()));
+        assertFalse(Files.exists(tmp), "the killed creation's temp sibling is cleaned");
+        try (var s = Files.list(dir)) {
+            assertEquals(List.of(run.dir()), s.toList(), "nothing but the run beside it");
+        }
+        // a directory with files but no run is not taken over
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Files.writeString(other.resolve("notes.txt"), "mine");
+        var e = assertThrows(IllegalArgumentException.class, () -> new RunDir(other).create(RunDir.JSON.createObjectNode()));
+        assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+        assertEquals("mine", Files.readString(other.resolve("notes.txt")));
+    }
+
+    @Test
     void aResumedRunsTimeGoesOnFromItsLastKeptRow(@TempDir Path dir) throws IOException {
         RunDir run = fresh(dir);
         Files.writeString(run.metrics(), "{\"step\":1,\"split\":\"train\",\"time\":100.5}\n{\"step\":2,\"split\":\"train\",\"time\":200.25}\n");

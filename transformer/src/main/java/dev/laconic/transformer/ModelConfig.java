@@ -1,7 +1,9 @@
 package dev.laconic.transformer;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.laconic.tensor.JsonFaults;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,11 +40,21 @@ public record ModelConfig(
     public static final String QWEN2 = "Qwen2ForCausalLM", LLAMA = "LlamaForCausalLM";
 
     public ModelConfig {
-        if (hidden <= 0 || intermediate <= 0 || layers <= 0 || heads <= 0 || kvHeads <= 0 || headDim <= 0 || vocab <= 0)
-            throw new IllegalArgumentException("config.json: sizes must be positive");
+        positive("hidden_size", hidden);
+        positive("intermediate_size", intermediate);
+        positive("num_hidden_layers", layers);
+        positive("num_attention_heads", heads);
+        positive("num_key_value_heads", kvHeads);
+        positive("head_dim", headDim);
+        positive("vocab_size", vocab);
+        positive("max_position_embeddings", maxPositions);
         if (heads % kvHeads != 0)
             throw new IllegalArgumentException("config.json: num_attention_heads (" + heads + ") is not a multiple of num_key_value_heads (" + kvHeads + ")");
         if (headDim % 2 != 0) throw new IllegalArgumentException("config.json: head_dim must be even for RoPE, is " + headDim);
+    }
+
+    private static void positive(String field, int value) {
+        if (value <= 0) throw new IllegalArgumentException("config.json: " + field + " must be positive, is " + value);
     }
 
     /** Reads {@code dir/config.json} and, when present, {@code dir/generation_config.json} (for bos/eos). */
@@ -53,22 +65,23 @@ public record ModelConfig(
         JsonNode c;
         try {
             c = json.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        } catch (JsonProcessingException e) {
+            throw new IOException(file + ": " + JsonFaults.invalid(e, false), e);
         }
+        if (c == null || !c.isObject()) throw new IOException(file + ": not a JSON object");
         JsonNode gen = null;
         Path genFile = dir.resolve("generation_config.json");
         if (Files.isRegularFile(genFile)) {
             try {
                 gen = json.readTree(genFile.toFile());
-            } catch (IOException e) {
-                throw new IOException(genFile + ": not valid JSON: " + e.getMessage(), e);
+            } catch (JsonProcessingException e) {
+                throw new IOException(genFile + ": " + JsonFaults.invalid(e, false), e);
             }
         }
         try {
             return fromJson(c, gen);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(file + ": " + e.getMessage().replaceFirst("^config\\.json: ", ""), e);
         }
     }
 

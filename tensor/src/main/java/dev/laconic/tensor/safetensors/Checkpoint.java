@@ -1,5 +1,6 @@
 package dev.laconic.tensor.safetensors;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -35,7 +36,8 @@ public final class Checkpoint implements AutoCloseable {
     public static final String INDEX_FILE = "model.safetensors.index.json";
     public static final String SINGLE_FILE = "model.safetensors";
 
-    private static final JsonMapper INDEX_JSON = JsonMapper.builder()
+    private static final JsonMapper INDEX_JSON = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(SafetensorsFile.LIMITS).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
@@ -157,9 +159,7 @@ public final class Checkpoint implements AutoCloseable {
                         + SafetensorsFile.MAX_HEADER_BYTES + "-byte limit");
             root = INDEX_JSON.readTree(Files.readAllBytes(index));
         } catch (JsonProcessingException e) {
-            String msg = SafetensorsFile.jsonMessage(e);
-            throw new SafetensorsException(index, null, (msg.startsWith("Duplicate")
-                    ? "duplicate name in index: " : "invalid JSON in index: ") + msg, e);
+            throw new SafetensorsException(index, null, SafetensorsFile.jsonFault("index", e), e);
         } catch (IOException e) {
             throw new SafetensorsException(index, null, "cannot read: " + e, e);
         }

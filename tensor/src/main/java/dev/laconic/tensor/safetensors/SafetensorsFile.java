@@ -1,11 +1,15 @@
 package dev.laconic.tensor.safetensors;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.laconic.tensor.DType;
+import dev.laconic.tensor.JsonFaults;
 import dev.laconic.tensor.Tensor;
 
 import java.io.IOException;
@@ -46,6 +50,24 @@ import java.util.TreeMap;
 public final class SafetensorsFile {
     /** The header size limit Hugging Face's reader uses too; real headers are well under 10 MB. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
+    /**
+     * JSON nesting (the header object counts 1): Hugging Face's reader (serde_json's recursion limit) loads 127
+     * levels and refuses 128. A valid header needs 3; deeper values can only sit under keys the format ignores.
+     */
+    public static final int MAX_NESTING = 127;
+    /** Digits (and signs, points, exponents) of one JSON number: Jackson's default; HF refuses integers past 2^64. */
+    public static final int MAX_NUMBER_CHARS = 1000;
+    /**
+     * Names and strings may be as long as the header that holds them (Jackson's defaults, 50,000 and 20 M chars,
+     * refused files Hugging Face loads). Every stream limit trips with one {@link SafetensorsException} line.
+     */
+    static final StreamReadConstraints LIMITS = StreamReadConstraints.builder()
+            .maxNestingDepth(MAX_NESTING)
+            .maxNumberLength(MAX_NUMBER_CHARS)
+            .maxNameLength((int) MAX_HEADER_BYTES)
+            .maxStringLength((int) MAX_HEADER_BYTES)
+            .maxDocumentLength(MAX_HEADER_BYTES)
+            .build();
     /** Any rank above this is a corrupt header, not a tensor. */
     static final int MAX_RANK = 64;
 
@@ -55,6 +77,7 @@ public final class SafetensorsFile {
 
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .streamReadConstraints(LIMITS)
             .build();
 
     /**
@@ -158,9 +181,7 @@ public final class SafetensorsFile {
             if (after != null)
                 throw new SafetensorsException(path, null, "trailing content after the header's JSON object: " + after);
         } catch (JsonProcessingException e) {
-            String msg = jsonMessage(e);
-            String kind = msg.startsWith("Duplicate") ? "duplicate name in header: " : "invalid JSON in header: ";
-            throw new SafetensorsException(path, current, kind + msg + " (at byte " + e.getLocation().getByteOffset() + ")", e);
+            throw new SafetensorsException(path, current, jsonFault("header", e), e);
         } catch (IOException e) {
             throw new SafetensorsException(path, current, "invalid JSON in header: " + e.getMessage(), e);
         }
@@ -168,11 +189,23 @@ public final class SafetensorsFile {
         return new Header(metadata, entries);
     }
 
-    /** Jackson's message on one line, without its "[Source: REDACTED ...; " location preamble. */
-    static String jsonMessage(JsonProcessingException e) {
-        String msg = e.getOriginalMessage();
-        if (msg == null) return e.getClass().getSimpleName();
-        return msg.replaceAll("\\[Source: [^;\\]]*; ", "[").replaceAll("\\s*\\R\\s*", " ");
+    /**
+     * The reason for a JSON fault in {@code what} ("header", "index"): a stream limit as the limit Laconic chose,
+     * anything else as Jackson's one-line message; with the byte offset when Jackson knows it (limits carry none).
+     */
+    static String jsonFault(String what, JsonProcessingException e) {
+        String msg = JsonFaults.reason(e);
+        String reason;
+        if (e instanceof StreamConstraintsException) {
+            reason = msg.startsWith("Document nesting depth") ? what + " has JSON nested deeper than " + MAX_NESTING
+                    + " levels (Hugging Face's reader refuses 128)"
+                    : msg.startsWith("Number value length") ? what + " has a number longer than " + MAX_NUMBER_CHARS + " characters"
+                    : what + " is over a size limit: " + msg.replaceAll(",? from `[^`]*`", "");
+        } else {
+            reason = (msg.startsWith("Duplicate") ? "duplicate name in " : "invalid JSON in ") + what + ": " + msg;
+        }
+        JsonLocation at = e.getLocation();
+        return at == null || at.getByteOffset() < 0 ? reason : reason + " (at byte " + at.getByteOffset() + ")";
     }
 
     private static void parseMetadata(Path path, JsonParser p, Map<String, String> out) throws IOException {
@@ -233,19 +266,17 @@ public final class SafetensorsFile {
             if (shape[i] > Integer.MAX_VALUE)
                 throw new SafetensorsException(path, name, "shape " + Arrays.toString(shape) + " has a dimension too large (> 2^31-1)");
             dims[i] = (int) shape[i];
-            bytes = multiplyOrMax(bytes, shape[i]);
+            // every partial product must fit, even when a later 0 would bring it back (Hugging Face: "overflow
+            // computing buffer size"): numel is computed left to right everywhere else too
+            if (Math.multiplyHigh(bytes, shape[i]) != 0 || bytes * shape[i] < 0)
+                throw new SafetensorsException(path, name, "shape " + Arrays.toString(shape) + " of " + dtype
+                        + " overflows: its size in bytes is past 2^63 after " + (i + 1) + " dimensions");
+            bytes *= shape[i];
         }
         if (bytes != end - begin)
             throw new SafetensorsException(path, name, "shape " + Arrays.toString(shape) + " of " + dtype + " needs "
-                    + (bytes == Long.MAX_VALUE ? "more than 2^63" : bytes) + " bytes but " + range + " hold "
-                    + (end - begin));
+                    + bytes + " bytes but " + range + " hold " + (end - begin));
         return new Entry(name, dtype, dims, begin, end);
-    }
-
-    private static long multiplyOrMax(long a, long b) {
-        long hi = Math.multiplyHigh(a, b);
-        long lo = a * b;
-        return hi != 0 || lo < 0 ? Long.MAX_VALUE : lo;
     }
 
     /** An array of at most {@code max} non-negative integers that fit a long. */

@@ -66,6 +66,11 @@ class MalformedSafetensorsTest {
         return file(h, dataBytes);
     }
 
+    /** {@code depth} nested JSON arrays: {@code [[...]]}. */
+    static String nested(int depth) {
+        return "[".repeat(depth) + "]".repeat(depth);
+    }
+
     static Case single(String name, byte[] bytes, String tensor, String keyword) {
         String fname = name + ".safetensors";
         return new Case(name, dir -> Files.write(dir.resolve(fname), bytes), fname, tensor, keyword);
@@ -118,6 +123,14 @@ class MalformedSafetensorsTest {
         byte[] bad = BASE.getBytes(StandardCharsets.UTF_8);
         bad[BASE.indexOf("\"a\"") + 1] = (byte) 0xC3; // a lone UTF-8 lead byte followed by '"'
         c.add(single("invalid_utf8", file(bad.length, bad, BASE_DATA), null, "invalid JSON"));
+        // Jackson's stream limits (issue 21: these ended in a NullPointerException): nesting past Hugging Face's
+        // (it loads 127 levels, counting the header object, and refuses 128), a number of more than 1,000 digits
+        c.add(replace("nesting_128", "'data_offsets':[24,32]}", "'data_offsets':[24,32],'x':" + nested(126) + "}", null,
+                "nested deeper than 127"));
+        c.add(replace("nesting_1001", "'data_offsets':[24,32]}", "'data_offsets':[24,32],'x':" + nested(999) + "}", null,
+                "nested deeper than 127"));
+        c.add(replace("number_of_1001_digits", "'data_offsets':[24,32]}", "'data_offsets':[24,32],'x':1" + "0".repeat(1000) + "}",
+                null, "longer than 1000 characters"));
         c.add(replace("duplicate_names", "'b':{", "'a':{", null, "duplicate"));
         c.add(replace("duplicate_key_in_entry", "'dtype':'BF16'", "'dtype':'BF16','dtype':'F16'", "b", "duplicate"));
         c.add(replace("entry_not_object", "'b':{'dtype':'BF16','shape':[4],'data_offsets':[24,32]}", "'b':5", "b", "not a JSON object"));
@@ -136,7 +149,9 @@ class MalformedSafetensorsTest {
         c.add(replace("shape_not_array", "[2,3]", "6", "a", "shape must be an array"));
         c.add(replace("dim_over_int", "[2,3]", "[4294967296,0]", "a", "too large"));
         c.add(replace("shape_product_overflows", "[2,3]", "[2147483647,2147483647,2147483647,2147483647]", "a",
-                "more than 2^63 bytes"));
+                "overflows"));
+        c.add(replace("shape_product_overflows_then_zero", "'shape':[2,3],'data_offsets':[0,24]",
+                "'shape':[2147483647,2147483647,2147483647,0],'data_offsets':[0,0]", "a", "overflows")); // HF: overflow computing buffer size
         c.add(replace("rank_over_64", "[4]", "[4" + ",1".repeat(64) + "]", "b", "more than 64 entries"));
         // ---- offsets
         c.add(replace("missing_offsets", ",'data_offsets':[24,32]", "", "b", "missing data_offsets"));
@@ -236,6 +251,29 @@ class MalformedSafetensorsTest {
         sharded("valid", GOOD_MAP, "", null, "").maker().make(shards);
         try (Checkpoint ck = Checkpoint.open(shards)) {
             assertEquals(List.of("x", "y", "z"), List.copyOf(ck.names()));
+        }
+    }
+
+    /**
+     * What Hugging Face's reader loads, Laconic loads: a 60,000-character tensor name and a 20,000,001-character
+     * metadata value (past Jackson's default name and string limits, under the 100 MB header limit) and JSON nested
+     * 127 levels deep (HF's limit) in a key the format does not define.
+     */
+    @Test
+    void longNamesLongMetadataAndDeepUnknownKeysLoadAsInHuggingFace(@TempDir Path dir) throws IOException {
+        String name = "n".repeat(60_000), value = "v".repeat(20_000_001);
+        Path p = dir.resolve("long.safetensors");
+        Files.write(p, base("{'format':'pt'}", "{'format':'" + value + "'}", BASE_DATA));
+        try (Checkpoint ck = Checkpoint.open(p)) {
+            assertEquals(value, ck.metadata().get("format"));
+        }
+        Files.write(p, base("'b':{", "'" + name + "':{", BASE_DATA));
+        try (Checkpoint ck = Checkpoint.open(p)) {
+            assertEquals(4, ck.tensor(name).numel());
+        }
+        Files.write(p, base("'data_offsets':[24,32]}", "'data_offsets':[24,32],'x':" + nested(125) + "}", BASE_DATA));
+        try (Checkpoint ck = Checkpoint.open(p)) {
+            assertEquals(2, ck.size());
         }
     }
 

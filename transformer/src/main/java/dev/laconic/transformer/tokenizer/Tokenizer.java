@@ -1,6 +1,8 @@
 package dev.laconic.transformer.tokenizer;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.laconic.tensor.JsonFaults;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
 
@@ -46,11 +48,21 @@ public final class Tokenizer {
         Path json = modelDir.resolve("tokenizer.json"), gz = modelDir.resolve("tokenizer.json.gz");
         Path config = modelDir.resolve("tokenizer_config.json");
         if (!Files.exists(json) && !Files.exists(gz)) throw new IOException("no tokenizer.json in " + modelDir);
-        try (InputStream t = Files.exists(json) ? Files.newInputStream(json) : new GZIPInputStream(Files.newInputStream(gz));
-             InputStream c = Files.exists(config) ? Files.newInputStream(config) : null) {
-            return new Tokenizer(TokenizerJson.read(t, c == null ? null : TokenizerJson.MAPPER.readTree(c)));
-        } catch (IllegalArgumentException e) {
-            throw new IOException(modelDir + ": " + e.getMessage(), e);
+        Path file = Files.exists(json) ? json : gz;
+        JsonNode c = null;
+        if (Files.exists(config)) {
+            try (InputStream in = Files.newInputStream(config)) {
+                c = TokenizerJson.MAPPER.readTree(in);
+            } catch (JsonProcessingException e) {
+                throw new IOException(config + ": " + JsonFaults.invalid(e, false), e);
+            }
+        }
+        try (InputStream t = file == json ? Files.newInputStream(json) : new GZIPInputStream(Files.newInputStream(gz))) {
+            return new Tokenizer(TokenizerJson.read(t, c));
+        } catch (JsonProcessingException e) {
+            throw new IOException(file + ": " + JsonFaults.invalid(e, false), e);
+        } catch (IllegalArgumentException e) {   // "tokenizer.json: field: reason", said of the file read
+            throw new IOException(file + e.getMessage().replaceFirst("^tokenizer\\.json(?=:)", ""), e);
         }
     }
 
@@ -148,7 +160,7 @@ public final class Tokenizer {
 
     private String normalize(String s) {
         if (normalizers.isEmpty() || (nfcOnly && isBelowCombiningMarks(s))) return s;
-        for (Normalizer.Form f : normalizers) s = Normalizer.normalize(s, f);
+        for (Normalizer.Form f : normalizers) s = HfNormalizer.normalize(s, f);
         return s;
     }
 

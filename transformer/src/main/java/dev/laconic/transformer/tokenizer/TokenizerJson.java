@@ -52,7 +52,8 @@ final class TokenizerJson {
                         vocab = new Object2IntOpenHashMap<>(200_000);
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
                             String key = p.currentName();
-                            p.nextToken();
+                            if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT)
+                                throw badId("model.vocab", key, p.getText());
                             vocab.put(key, p.getIntValue());
                         }
                     } else if (field.equals("merges") && t == JsonToken.START_ARRAY) {
@@ -87,7 +88,11 @@ final class TokenizerJson {
         Object2IntOpenHashMap<String> vocab = null;
         if (vocabNode.isObject()) {
             vocab = new Object2IntOpenHashMap<>(vocabNode.size() * 2);
-            for (var e : vocabNode.properties()) vocab.put(e.getKey(), e.getValue().asInt());
+            for (var e : vocabNode.properties()) {
+                if (!e.getValue().isIntegralNumber() || !e.getValue().canConvertToInt())
+                    throw badId("model.vocab", e.getKey(), e.getValue().toString());
+                vocab.put(e.getKey(), e.getValue().asInt());
+            }
         }
         return parse(root, config, vocab, readMerges(root.path("model").path("merges")));
     }
@@ -110,11 +115,15 @@ final class TokenizerJson {
 
         List<AddedTokens.Token> added = new ArrayList<>();
         for (JsonNode t : root.path("added_tokens")) {
+            if (!t.path("id").isIntegralNumber() || !t.path("id").canConvertToInt())
+                throw badId("added_tokens", t.path("content").asText(), t.path("id").toString());
             added.add(new AddedTokens.Token(t.path("id").asInt(), t.path("content").asText(),
                     t.path("special").asBoolean(false), t.path("single_word").asBoolean(false),
                     t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
                     t.path("normalized").asBoolean(!t.path("special").asBoolean(false))));
         }
+
+        checkIds(vocab, added);
 
         List<Normalizer.Form> normalizers = new ArrayList<>();
         readNormalizer(root.path("normalizer"), normalizers, "normalizer");
@@ -142,6 +151,34 @@ final class TokenizerJson {
         Bpe bpe = new Bpe(vocab, merges, model.path("ignore_merges").asBoolean(false));   // last: the costly part
         return new Parts(vocab, bpe, added, normalizers, stages.isEmpty() ? null : PreTokenizer.chain(stages),
                 prefixSpace[0], template, bos, eos, chat);
+    }
+
+    /** Ids above this are refused: real vocabularies stay under 2^18, and the id tables are sized by the largest id. */
+    static final int MAX_ID = 1 << 24;
+
+    /**
+     * Ids index the tokenizer's tables: each must lie in [0, 2^24) (gaps are allowed, as in Hugging Face), so a corrupt
+     * id (10^9, 2^31-1, -5) cannot size an array or index outside one.
+     */
+    private static void checkIds(Object2IntOpenHashMap<String> vocab, List<AddedTokens.Token> added) {
+        String range = " is outside [0, " + MAX_ID + ") (the largest id this tokenizer accepts)";
+        for (var e : vocab.object2IntEntrySet())
+            if (e.getIntValue() < 0 || e.getIntValue() >= MAX_ID)
+                throw new IllegalArgumentException("tokenizer.json: model.vocab: token \"" + abbreviate(e.getKey()) + "\": id "
+                        + e.getIntValue() + range);
+        for (var t : added)
+            if (t.id() < 0 || t.id() >= MAX_ID)
+                throw new IllegalArgumentException("tokenizer.json: added_tokens: token \"" + abbreviate(t.content()) + "\": id "
+                        + t.id() + range);
+    }
+
+    private static IllegalArgumentException badId(String field, String token, String value) {
+        return new IllegalArgumentException("tokenizer.json: " + field + ": token \"" + abbreviate(token) + "\": id "
+                + abbreviate(value) + " is not an integer id (0 to 2^31-1)");
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
     }
 
     /** Merges as {@code "a b"} strings (older files) or {@code ["a", "b"]} pairs (tokenizers ≥ 0.20). */

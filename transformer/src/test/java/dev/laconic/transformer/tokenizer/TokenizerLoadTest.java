@@ -24,6 +24,28 @@ class TokenizerLoadTest {
     }
 
     @Test
+    void aCorruptVocabIdIsOneLineNamingFileAndToken(@TempDir Path dir) throws IOException {
+        for (String id : new String[] {"1000000000", "2147483647", "-5", "99999999999", "\"x\""}) {
+            ObjectNode json = TokenizerFixtures.tokenizerJson().deepCopy();
+            String first = json.path("model").path("vocab").fieldNames().next();
+            Path file = dir.resolve("tokenizer.json");
+            Files.writeString(file, json.toString().replaceFirst("(\"" + java.util.regex.Pattern.quote(first) + "\"\\s*:\\s*)\\d+", "$1" + id));
+            var e = assertThrows(IOException.class, () -> Tokenizer.load(dir), id);
+            assertTrue(e.getMessage().startsWith(file + ": model.vocab: token \"" + first + "\": id "), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTruncatedTokenizerJsonIsOneLineNamingTheFile(@TempDir Path dir) throws IOException {
+        String whole = TokenizerFixtures.tokenizerJson().toString();
+        Files.writeString(dir.resolve("tokenizer.json"), whole.substring(0, whole.length() / 2));
+        var e = assertThrows(IOException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().startsWith(dir.resolve("tokenizer.json") + ": not valid JSON: "), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n") && !e.getMessage().contains("Source"), e.getMessage());
+    }
+
+    @Test
     void refusesWhatItWouldGetWrong() {
         assertRefused("model.type", j -> ((ObjectNode) j.path("model")).put("type", "WordPiece"));
         assertRefused("model.byte_fallback", j -> ((ObjectNode) j.path("model")).put("byte_fallback", true));
@@ -52,5 +74,27 @@ class TokenizerLoadTest {
         assertEquals(TokenizerFixtures.tokenizer().bosId(), tok.bosId());
         assertEquals(-1, tok.eosId());
         assertEquals(tok.bosId(), tok.encode("x", true)[0]);
+    }
+
+    @Test
+    void aCorruptIdIsOneLineNamingTheFileAndToken(@TempDir Path dir) throws IOException {
+        for (String id : new String[] {"1000000000", "2147483647", "-5", "99999999999", "1.5", "\"x\""}) {
+            ObjectNode json = TokenizerFixtures.tokenizerJson().deepCopy();
+            String token = json.path("model").path("vocab").fieldNames().next();
+            Files.writeString(dir.resolve("tokenizer.json"), json.toString().replaceFirst(
+                    "\"" + java.util.regex.Pattern.quote(token) + "\":\\d+", java.util.regex.Matcher.quoteReplacement("\"" + token + "\":" + id)));
+            var e = assertThrows(IOException.class, () -> Tokenizer.load(dir), id);
+            assertTrue(e.getMessage().startsWith(dir.resolve("tokenizer.json") + ": model.vocab: token \"" + token + "\": id "), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTruncatedFileIsOneLineNamingIt(@TempDir Path dir) throws IOException {
+        String full = TokenizerFixtures.tokenizerJson().toString();
+        Files.writeString(dir.resolve("tokenizer.json"), full.substring(0, full.length() / 2));
+        var e = assertThrows(IOException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().startsWith(dir.resolve("tokenizer.json") + ": not valid JSON: "), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n") && !e.getMessage().contains("Source"), e.getMessage());
     }
 }
