@@ -88,6 +88,7 @@ public final class CompressRlCommand implements Callable<Integer> {
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;
+    @Mixin ClusterOption cluster;
 
     /** Options that a resumed run may change; every other option must match the run's config.json. */
     static final Set<String> RESUMABLE = Set.of("rollouts", "save_every", "keep_checkpoints");
@@ -163,8 +164,11 @@ public final class CompressRlCommand implements Callable<Integer> {
                     o.stepsPerRollout());
             if (resume) RunDir.writeAtomically(run.config(), RunDir.JSON.writeValueAsBytes(config));
             else run.create(config);
-            RlTrainer.Result r = RlTrainer.run(tm, adapter.full ? m.transformer() : null, tok, train, o, eval, run, resume, Rollout.checker(tok),
-                    new Progress(rollouts, err));
+            RlTrainer.Result r;
+            try (ClusterOption.Backend gen = cluster.open(err)) {
+                r = RlTrainer.run(tm, adapter.full ? m.transformer() : null, tok, train, o, eval, run, resume, Rollout.checker(tok),
+                        new Progress(rollouts, err), gen.generation());
+            }
             if (r.completed()) System.out.println("done: " + rollouts + " rollouts; " + (adapter.full ? "model in " + run.finalDir()
                     : "PEFT adapter in " + run.finalDir() + ", merged model in " + run.dir().resolve(RlTrainer.MERGED)));
             else System.out.println("stopped after rollout " + r.step() + " of " + rollouts + "; continue with --resume");

@@ -18,7 +18,7 @@ import java.io.UncheckedIOException;
 @Command(name = "laconic", mixinStandardHelpOptions = true, version = "laconic 0.1.0",
         description = "Pure-Java reasoning models that think in fewer tokens.",
         subcommands = {InspectCommand.class, TokenizeCommand.class, DetokenizeCommand.class, ScoreCommand.class,
-                GenerateCommand.class, TrainSftCommand.class, ExportCommand.class, EvalCommand.class, GradeCommand.class, GymCommand.class, CompressCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class})
+                GenerateCommand.class, TrainSftCommand.class, ExportCommand.class, EvalCommand.class, GradeCommand.class, GymCommand.class, CompressCommand.class, DemoCommand.class, WorkerCommand.class, BenchCommand.class, HelpCommand.class})
 public final class Laconic implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
