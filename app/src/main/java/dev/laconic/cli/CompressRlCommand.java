@@ -62,7 +62,7 @@ public final class CompressRlCommand implements Callable<Integer> {
     @Option(names = "--loss-agg", defaultValue = "seq-mean", description = "seq-mean (per-sequence mean, then mean; the authors') or token-mean (default: ${DEFAULT-VALUE})") String lossAgg;
     @Option(names = "--template", description = "user turn with {problem} in it, \\n for a newline (default: Method B's instruction + \"Question: \" + problem; gym: the problem alone)") String template;
 
-    @Option(names = "--eval", description = "dev problems (same --format), evaluated in process on the current weights (default: none, no evaluation)") Path evalData;
+    @Option(names = "--eval", description = "dev problems (same --format), evaluated on the current weights (on the cluster with --cluster) (default: none, no evaluation)") Path evalData;
     @Option(names = "--eval-every", defaultValue = "0", description = "evaluate every K rollouts; always before the first and after the last (default: ${DEFAULT-VALUE})") int evalEvery;
     @Option(names = "--eval-limit", description = "evaluate only the first M dev problems (default: all)") Integer evalLimit;
     @Option(names = "--eval-n", defaultValue = "1", description = "samples per dev problem (default: ${DEFAULT-VALUE})") int evalN;

@@ -16,6 +16,7 @@ import dev.laconic.tensor.Parallel;
 import dev.laconic.tensor.Tensor;
 import dev.laconic.tensor.safetensors.SafetensorsWriter;
 import dev.laconic.training.LoraConfig;
+import dev.laconic.training.TrainableModel;
 import dev.laconic.transformer.generate.Completion;
 import dev.laconic.transformer.generate.GenerationConfig;
 import dev.laconic.transformer.generate.Generator;
@@ -24,10 +25,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -53,8 +57,10 @@ public final class ClusterBackend implements GenerationBackend, AutoCloseable {
     private final PrintStream log;
     private final String session = UUID.randomUUID().toString().substring(0, 8);
     private final BlockingQueue<Runnable> events = new LinkedBlockingQueue<>();   // run on the caller's thread
-    private final Set<UUID> refused = new HashSet<>();
-    private final List<String> published = new ArrayList<>();   // version keys whose tensors are in the cluster, oldest first
+    private final Set<UUID> refused = new HashSet<>();            // other model or build: never given chunks
+    private final Set<UUID> lost = new HashSet<>();               // a call to it failed as gone: no more chunks, even before it leaves
+    private final Map<String, Runnable> published = new LinkedHashMap<>();   // version key → how to remove its weights, oldest first
+    private final Map<TrainableModel, Integer> owners = new IdentityHashMap<>();
 
     private ClusterBackend(ClusterOptions options, HazelcastInstance client, PrintStream log) {
         this.options = options;
@@ -127,7 +133,7 @@ public final class ClusterBackend implements GenerationBackend, AutoCloseable {
             for (Runnable r; (r = events.poll()) != null; ) r.run();
             // hand out chunks: every accepted worker up to IN_FLIGHT
             List<Member> members = new ArrayList<>();
-            for (Member m : client.getCluster().getMembers()) if (!refused.contains(m.getUuid())) members.add(m);
+            for (Member m : client.getCluster().getMembers()) if (!refused.contains(m.getUuid()) && !lost.contains(m.getUuid())) members.add(m);
             Set<UUID> present = new HashSet<>();
             for (Member m : members) present.add(m.getUuid());
             for (var it = busy.entrySet().iterator(); it.hasNext(); ) {
@@ -176,6 +182,7 @@ public final class ClusterBackend implements GenerationBackend, AutoCloseable {
                 if (!gone(o.failure()))
                     throw new IllegalStateException("cluster: chunk " + (o.chunk() + 1) + " failed on worker " + address(o.member()) + ": "
                             + o.failure().getMessage(), o.failure());
+                lost.add(o.member().getUuid());
                 if (current) reruns += rerun(o.chunk(), todo, assigned);
                 continue;
             }
@@ -236,46 +243,65 @@ public final class ClusterBackend implements GenerationBackend, AutoCloseable {
         Wire.Kind kind = tm == null ? Wire.Kind.BASE : tm.loraConfig() != null ? Wire.Kind.LORA : Wire.Kind.FULL;
         LoraConfig lc = tm == null ? null : tm.loraConfig();
         List<String> names = new ArrayList<>();
-        String file = null;
+        String file = null, owner = session;
         if (kind != Wire.Kind.BASE) {
+            // each trained model of this trainer has its own versions (a TL;DR run's references and its training share none)
+            owner = session + "-" + owners.computeIfAbsent(tm, k -> owners.size());
             Map<String, Tensor> weights = tm.exportWeights(false);
             names.addAll(weights.keySet());
-            String key = session + "/" + p.version();
-            Path dir = (options.shared() != null ? options.shared() : Path.of(System.getProperty("java.io.tmpdir")).resolve("laconic-cluster"))
-                    .toAbsolutePath().normalize().resolve(session);
+            String key = owner + "/" + p.version(), o = owner;
+            Path dir = sharedDir().resolve(owner);
             if (kind == Wire.Kind.FULL) file = dir.resolve("policy-" + p.version() + ".safetensors").toString();
-            if (!published.contains(key)) {
+            if (!published.containsKey(key)) {
+                Runnable forget;
                 if (kind == Wire.Kind.LORA) {
                     IMap<String, float[]> map = client.getMap(Hazel.ADAPTERS);
                     Map<String, float[]> batch = new HashMap<>();
-                    weights.forEach((n, t) -> batch.put(Wire.PolicySpec.adapterKey(session, p.version(), n), t.toFloatArray()));
+                    weights.forEach((n, t) -> batch.put(Wire.PolicySpec.adapterKey(o, p.version(), n), t.toFloatArray()));
                     map.putAll(batch);
+                    forget = () -> { for (String k : batch.keySet()) map.delete(k); };
                 } else {
                     Files.createDirectories(dir);
-                    Path tmp = dir.resolve("policy-" + p.version() + ".safetensors.tmp");
+                    Path f = Path.of(file), tmp = dir.resolve(f.getFileName() + ".tmp");
                     SafetensorsWriter.write(tmp, weights, Map.of());
-                    Files.move(tmp, Path.of(file), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    forget = () -> {
+                        try {
+                            Files.deleteIfExists(f);
+                        } catch (IOException e) {
+                            log.printf("cluster: could not delete %s: %s%n", f, e.getMessage());
+                        }
+                    };
                 }
-                published.add(key);
-                while (published.size() > 2) forget(published.removeFirst(), names, dir, kind);
+                published.put(key, forget);
+                // the workers fetch a version while its chunks run: older ones are no longer needed
+                while (published.size() > 2) {
+                    var oldest = published.entrySet().iterator().next();
+                    published.remove(oldest.getKey());
+                    oldest.getValue().run();
+                }
             }
         }
-        return new Wire.PolicySpec(Digests.build(), base.toString(), hash, p.dtype() == DType.BF16, kind, session, p.version(),
+        return new Wire.PolicySpec(Digests.build(), base.toString(), hash, p.dtype() == DType.BF16, kind, owner, p.version(),
                 lc == null ? 0 : lc.rank(), lc == null ? 0 : lc.alpha(), lc == null ? Set.of() : new LinkedHashSet<>(lc.targets()), names, file,
                 Parallel.threads());
     }
 
-    /** Drops an old version's tensors (workers fetched it when they needed it). */
-    private void forget(String key, List<String> names, Path dir, Wire.Kind kind) throws IOException {
-        String version = key.substring(key.indexOf('/') + 1);
-        if (kind == Wire.Kind.LORA) {
-            IMap<String, float[]> map = client.getMap(Hazel.ADAPTERS);
-            for (String n : names) map.delete(key + "/" + n);
-        } else Files.deleteIfExists(dir.resolve("policy-" + version + ".safetensors"));
+    /** Where full fine-tuning's policy files go: the shared directory, else the temporary one (workers on this machine only). */
+    private Path sharedDir() {
+        return (options.shared() != null ? options.shared() : Path.of(System.getProperty("java.io.tmpdir")).resolve("laconic-cluster"))
+                .toAbsolutePath().normalize();
     }
 
+    /** Removes what this trainer published (adapter entries, policy files) and disconnects; the workers stay, idle. */
     @Override
     public void close() {
+        try {
+            for (Runnable forget : published.values()) forget.run();
+        } catch (RuntimeException e) {
+            log.printf("cluster: could not remove the published weights: %s%n", e.getMessage());
+        }
+        published.clear();
         client.shutdown();
     }
 }

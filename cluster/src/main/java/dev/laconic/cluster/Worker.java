@@ -109,6 +109,11 @@ public final class Worker implements AutoCloseable {
         return address(hz.getCluster().getLocalMember().getAddress());
     }
 
+    /** How many members the cluster has, as this worker sees it. */
+    public int members() {
+        return hz.getCluster().getMembers().size();
+    }
+
     static String address(com.hazelcast.cluster.Address a) {
         return a.getHost() + ":" + a.getPort();
     }
@@ -154,6 +159,14 @@ public final class Worker implements AutoCloseable {
         o.log().printf(Locale.ROOT, "worker %s: chunk %d (%d prompts × %d) done in %.2f s, %d tokens (%d chunks so far)%n", address(),
                 t.index(), prompts.size(), t.sampling().samples(), sec, tokens, chunks);
         return new Wire.Result(out, null, sec);
+    }
+
+    /** The progress line for a policy version's weights, fetched once per worker and version. */
+    private void fetched(Wire.PolicySpec p, Map<String, Tensor> values) {
+        long n = 0;
+        for (Tensor t : values.values()) n += t.numel();
+        o.log().printf(Locale.ROOT, "worker %s: policy version %s fetched (%s, %d tensors, %.1f MB)%n", address(), p.versionKey(),
+                p.kind() == Wire.Kind.LORA ? "LoRA adapters from the cluster" : "full weights from " + p.weightsFile(), values.size(), n * 4 / 1e6);
     }
 
     /** Loads what the chunk's policy needs, unless already loaded; returns why not, or null. */
@@ -202,6 +215,7 @@ public final class Worker implements AutoCloseable {
                     }
                     trained.loadParameters(values);
                     versionKey = p.versionKey();
+                    fetched(p, values);
                 }
             }
             case FULL -> {
@@ -216,6 +230,7 @@ public final class Worker implements AutoCloseable {
                         Map<String, Tensor> values = new HashMap<>();
                         for (String name : ck.names()) values.put(name, ck.tensor(name));
                         trained.loadParameters(values);
+                        fetched(p, values);
                     }
                     versionKey = p.versionKey();
                 }
