@@ -62,7 +62,7 @@ public final class CompressRlCommand implements Callable<Integer> {
     @Option(names = "--loss-agg", defaultValue = "seq-mean", description = "seq-mean (per-sequence mean, then mean; the authors') or token-mean (default: ${DEFAULT-VALUE})") String lossAgg;
     @Option(names = "--template", description = "user turn with {problem} in it, \\n for a newline (default: Method B's instruction + \"Question: \" + problem; gym: the problem alone)") String template;
 
-    @Option(names = "--eval", description = "dev problems (same --format), evaluated in process on the current weights (default: none, no evaluation)") Path evalData;
+    @Option(names = "--eval", description = "dev problems (same --format), evaluated on the current weights (on the cluster with --cluster) (default: none, no evaluation)") Path evalData;
     @Option(names = "--eval-every", defaultValue = "0", description = "evaluate every K rollouts; always before the first and after the last (default: ${DEFAULT-VALUE})") int evalEvery;
     @Option(names = "--eval-limit", description = "evaluate only the first M dev problems (default: all)") Integer evalLimit;
     @Option(names = "--eval-n", defaultValue = "1", description = "samples per dev problem (default: ${DEFAULT-VALUE})") int evalN;
@@ -88,6 +88,7 @@ public final class CompressRlCommand implements Callable<Integer> {
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;
+    @Mixin ClusterOption cluster;
 
     /** Options that a resumed run may change; every other option must match the run's config.json. */
     static final Set<String> RESUMABLE = Set.of("rollouts", "save_every", "keep_checkpoints");
@@ -161,8 +162,11 @@ public final class CompressRlCommand implements Callable<Integer> {
                             + "%d optimizer steps per rollout%n", adapter.label(), n, train.size(), prompts, samples, cap,
                     o.stepsPerRollout());
             boolean resumes = RunOptions.start(run, config, resume, err);
-            RlTrainer.Result r = RlTrainer.run(tm, adapter.full ? m.transformer() : null, tok, train, o, eval, run, resumes, Rollout.checker(tok),
-                    new Progress(rollouts, err));
+            RlTrainer.Result r;
+            try (ClusterOption.Backend gen = cluster.open(err)) {
+                r = RlTrainer.run(tm, adapter.full ? m.transformer() : null, tok, train, o, eval, run, resumes, Rollout.checker(tok),
+                        new Progress(rollouts, err), gen.generation());
+            }
             if (r.completed()) System.out.println("done: " + rollouts + " rollouts; " + (adapter.full ? "model in " + run.finalDir()
                     : "PEFT adapter in " + run.finalDir() + ", merged model in " + run.dir().resolve(RlTrainer.MERGED)));
             else System.out.println("stopped after rollout " + r.step() + " of " + rollouts + "; continue with --resume");

@@ -10,6 +10,7 @@ import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.ProgressListener;
 import dev.laconic.compression.eval.Protocol;
 import dev.laconic.compression.eval.Summary;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.compression.tldr.Evaluation;
 import dev.laconic.compression.tldr.References;
 import dev.laconic.compression.tldr.Selection;
@@ -98,6 +99,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;
+    @Mixin ClusterOption cluster;
 
     /** Options a resumed run may change; every other one must match config.json. */
     static final Set<String> RESUMABLE = Set.of("keep_checkpoints", "eval_batch");
@@ -184,8 +186,13 @@ public final class CompressTldrCommand implements Callable<Integer> {
             boolean cached = Files.isRegularFile(run.dir().resolve(References.FILE));
             if (!cached && (givenShort == null || givenLong == null)) err.println("measuring the reference points on the dev set");
             References refs;
+            ClusterOption.Backend gen = cluster.open(err);
             try {
-                refs = TldrTrainer.references(run, givenShort, shortModel, weights, givenLong, tm.transformer(), tok, problems, s, listener);
+                refs = TldrTrainer.references(run, givenShort, shortModel, weights, givenLong, Policy.trained(tm, tok, model, 0), problems, s,
+                        listener, gen.generation());
+            } catch (RuntimeException | java.io.IOException e) {
+                gen.close();
+                throw e;
             } finally {
                 console.finish();
             }
@@ -196,8 +203,8 @@ public final class CompressTldrCommand implements Callable<Integer> {
 
             TldrTrainer.Options o = new TldrTrainer.Options(trainingOptions(save), evalEvery, eta, smoothing, !staticMix, tolerance, s);
             TldrTrainer.Result r;
-            try {
-                r = TldrTrainer.run(tm, tok, d1.examples(), d2.examples(), problems, refs, o, run, resumes, listener);
+            try (gen) {
+                r = TldrTrainer.run(tm, tok, d1.examples(), d2.examples(), problems, refs, o, run, resumes, listener, gen.generation());
             } finally {
                 progress.finish();
                 console.finish();

@@ -8,6 +8,7 @@ import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.Protocol;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.compression.tldr.TldrData;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.RunDir;
@@ -58,6 +59,7 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
 
     @Mixin ThreadsOption threads;
     @Mixin BackendOption backend;   // with --model
+    @Mixin ClusterOption cluster;   // with --model
 
     /** The library's faults name fields; these are the flags that set them. */
     static final Map<String, String> FLAGS = Flags.DATA;
@@ -113,8 +115,8 @@ public final class CompressTldrDataCommand implements Callable<Integer> {
                     data.getFileName(), problems.size(), s.samples(), s.temperature(), s.topP(), s.maxTokens(), s.seed());
             EvalCommand.Console console = new EvalCommand.Console(err);
             Evaluator.Result r;
-            try {
-                r = Evaluator.evaluate(m.transformer(), tok, problems, s, dir, console);
+            try (ClusterOption.Backend gen = cluster.open(err)) {
+                r = Evaluator.evaluate(Policy.of(m), gen.generation(), problems, s, dir, console);
             } finally {
                 console.finish();
             }

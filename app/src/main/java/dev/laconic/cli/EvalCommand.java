@@ -8,6 +8,7 @@ import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.ProgressListener;
 import dev.laconic.compression.eval.Protocol;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.training.RunDir;
 import dev.laconic.transformer.Model;
 import dev.laconic.transformer.ModelConfig;
@@ -49,6 +50,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--template", description = "user turn with {problem} in it, \\n for a newline (default: the protocol's instruction + problem; gym: the problem alone)") String template;
     @Option(names = "--think-budget", defaultValue = "-1", description = "thinking tokens before \\n</think>\\n\\n is forced, the truncation baseline (default: -1, none)") int thinkBudget;
     @Option(names = "--batch", description = "sequences (problems × n) decoded together (default: what a quarter of the memory holds in KV caches, at most 32)") Integer batch;
+    @Mixin ClusterOption cluster;
 
     /** The library's faults name fields; these are the flags that set them. */
     static final Map<String, String> FLAGS = Flags.DATA;
@@ -96,8 +98,8 @@ public final class EvalCommand implements Callable<Integer> {
                     data.getFileName(), problems.size(), s.samples(), s.temperature(), s.topP(), s.maxTokens(), s.seed(), s.problemsPerBatch());
             Console progress = new Console(err);
             Evaluator.Result r;
-            try {
-                r = Evaluator.evaluate(m.transformer(), tok, problems, s, runDir, progress);
+            try (ClusterOption.Backend gen = cluster.open(err)) {
+                r = Evaluator.evaluate(Policy.of(m), gen.generation(), problems, s, runDir, progress);
             } finally {
                 progress.finish();
             }
@@ -152,7 +154,7 @@ public final class EvalCommand implements Callable<Integer> {
             }
             if (!diffs.isEmpty())
                 throw new IllegalArgumentException(runDir + " holds an evaluation with other settings: " + String.join("; ", diffs)
-                        + " (only --limit, --batch and --threads may change when resuming; or use another --out)");
+                        + " (only --limit, --batch, --threads and --cluster may change when resuming; or use another --out)");
             return;
         }
         if (Files.isDirectory(runDir)) {

@@ -1,5 +1,7 @@
 package dev.laconic.cli;
 
+import dev.laconic.compression.generation.Chunk;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.training.Jsonl;
 import dev.laconic.training.SftData;
 import dev.laconic.transformer.Model;
@@ -54,6 +56,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "stop string (repeatable; default: none)") List<String> stop;
     @Option(names = "--think-budget", defaultValue = "-1", description = "thinking tokens before </think> is forced (default: ${DEFAULT-VALUE}, none)") int thinkBudget;
     @Option(names = "--json", description = "one JSON line per sample") boolean json;
+    @Mixin ClusterOption cluster;
+
+    /** Prompts per chunk of the generation backend: whole prompts, about {@value #CHUNK_ROWS} sequences. */
+    static final int CHUNK_ROWS = 32;
 
     @Override
     public Integer call() throws Exception {
@@ -68,16 +74,27 @@ public final class GenerateCommand implements Callable<Integer> {
                         : SftData.promptIds(line.json(), tok, chat, line::error, line::fault));
             GenerationConfig gc = config(defaults, System.err);   // once the input is known to be good
 
-            Generator gen = Generator.of(m.transformer(), tok);
             boolean stream = !json && prompts.size() == 1 && n == 1;
             StreamingDecoder sd = new StreamingDecoder(tok, false);
             long[] firstToken = {0};
             long t0 = System.nanoTime();
-            List<Completion> out = gen.generate(prompts, gc, (p, s, id) -> {
+            Generator.Listener listener = (p, s, id) -> {
                 if (firstToken[0] == 0) firstToken[0] = System.nanoTime();
                 if (stream) System.out.print(sd.push(id));
                 if (stream) System.out.flush();
-            });
+            };
+            // prompt p draws from stream p; chunks of whole prompts, decoded here or on the cluster's workers
+            int[] streams = new int[prompts.size()];
+            for (int p = 0; p < streams.length; p++) streams[p] = p;
+            List<Completion> out = new ArrayList<>();
+            try (ClusterOption.Backend gen = cluster.open(System.err)) {
+                List<Chunk> chunks = Chunk.split(prompts, streams, Math.max(1, CHUNK_ROWS / n));
+                int per = chunks.getFirst().prompts().size();
+                gen.generation().generate(Policy.of(m), chunks, gc, listener, (c, cs) -> {
+                    for (Completion x : cs) out.add(new Completion(c * per + x.promptIndex(), x.sample(), x.ids(), x.logprobs(), x.text(),
+                            x.reasoning(), x.answer(), x.finish(), x.reasoningTokens()));
+                });
+            }
             long t1 = System.nanoTime();
             if (stream) System.out.println(sd.finish());
             for (Completion c : out) {

@@ -19,7 +19,7 @@ import java.io.UncheckedIOException;
         description = "Pure-Java reasoning models that think in fewer tokens.",
         subcommands = {ServeCommand.class, ChatCommand.class,
                 InspectCommand.class, TokenizeCommand.class, DetokenizeCommand.class, ScoreCommand.class,
-                GenerateCommand.class, TrainSftCommand.class, ExportCommand.class, EvalCommand.class, GradeCommand.class, GymCommand.class, CompressCommand.class, DemoCommand.class, BenchCommand.class, HelpCommand.class})
+                GenerateCommand.class, TrainSftCommand.class, ExportCommand.class, EvalCommand.class, GradeCommand.class, GymCommand.class, CompressCommand.class, DemoCommand.class, WorkerCommand.class, BenchCommand.class, HelpCommand.class})
 public final class Laconic implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -1,5 +1,8 @@
 package dev.laconic.compression.eval;
 
+import dev.laconic.compression.generation.Chunk;
+import dev.laconic.compression.generation.GenerationBackend;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.training.RunDir;
 import dev.laconic.transformer.Transformer;
 import dev.laconic.transformer.generate.Completion;
@@ -22,7 +25,7 @@ import java.util.Set;
  * Accuracy and completion length of a model on a list of problems, the way both papers measure them.
  * <pre>
  *   prompt_i  = R1 chat template( user turn = template with {problem} := problem_i.text ), ending "&lt;｜Assistant｜&gt;&lt;think&gt;\n"
- *   for each batch of ⌊batch / n⌋ problems not yet on disk:
+ *   for each batch of ⌊batch / n⌋ problems not yet on disk (a chunk of the generation backend, in order):
  *       decode n samples of each together; sample s of problem i draws from random stream (seed, i, s),
  *       i = the problem's index in the data file, so batching never changes a sample
  *       grade: correct = finished with EOS and AnswerChecker.grade(completion, reference).correct
@@ -47,6 +50,14 @@ public final class Evaluator {
 
     public static Result evaluate(Transformer model, Tokenizer tok, List<Problem> problems, EvalSettings s,
                                  Path runDir, ProgressListener listener) throws IOException {
+        return evaluate(Policy.of(model, tok), GenerationBackend.IN_PROCESS, problems, s, runDir, listener);
+    }
+
+    /** {@link #evaluate(Transformer, Tokenizer, List, EvalSettings, Path, ProgressListener)} with the batches decoded by {@code backend}. */
+    public static Result evaluate(Policy policy, GenerationBackend backend, List<Problem> problems, EvalSettings s,
+                                 Path runDir, ProgressListener listener) throws IOException {
+        Transformer model = policy.model();
+        Tokenizer tok = policy.tok();
         if (problems.isEmpty()) throw new IllegalArgumentException("no problems to evaluate");
         Set<Integer> seen = new HashSet<>();
         for (Problem p : problems)
@@ -81,35 +92,34 @@ public final class Evaluator {
         }
         int resumed = problems.size() - todo.size();
 
-        Generator gen = Generator.of(model, tok);
         GenerationConfig gc = s.generation();
+        int[] streams = new int[todo.size()];
+        List<int[]> todoPrompts = new ArrayList<>(todo.size());
+        for (int j = 0; j < todo.size(); j++) {
+            todoPrompts.add(prompts.get(todo.get(j)));
+            streams[j] = problems.get(todo.get(j)).index();
+        }
         int per = s.problemsPerBatch();
         long t0 = System.nanoTime();
-        long[] tokens = {0}, lastReport = {t0};
-        int finished = 0;
+        long[] tokens = {0}, lastReport = {t0}, counts = {correct, graded, 0};   // correct, graded, problems finished here
         final ProgressListener out = listener;
-        for (int b = 0; b < todo.size(); b += per) {
-            List<Integer> batch = todo.subList(b, Math.min(todo.size(), b + per));
-            List<int[]> batchPrompts = new ArrayList<>(batch.size());
-            int[] streams = new int[batch.size()];
-            for (int j = 0; j < batch.size(); j++) {
-                batchPrompts.add(prompts.get(batch.get(j)));
-                streams[j] = problems.get(batch.get(j)).index();
+        final SamplesFile samples = file;
+        Generator.Listener perToken = (p, smp, id) -> {
+            tokens[0]++;
+            long now = System.nanoTime();
+            if (now - lastReport[0] > 1_000_000_000L) {
+                lastReport[0] = now;
+                int finished = (int) counts[2];
+                out.progress(progress(resumed + finished, problems.size(), resumed, counts[0], counts[1], tokens[0], t0, now,
+                        finished, todo.size() - finished, false));
             }
-            final int finishedSoFar = finished;
-            final long c0 = correct, g0 = graded;
-            List<Completion> completions = gen.generate(batchPrompts, streams, gc, (p, smp, id) -> {
-                tokens[0]++;
-                long now = System.nanoTime();
-                if (now - lastReport[0] > 1_000_000_000L) {
-                    lastReport[0] = now;
-                    out.progress(progress(resumed + finishedSoFar, problems.size(), resumed, c0, g0, tokens[0], t0, now,
-                            finishedSoFar, todo.size() - finishedSoFar, false));
-                }
-            });
+        };
+        // chunk b holds todo[b·per, (b+1)·per): its boundaries and streams depend on the data alone
+        backend.generate(policy, Chunk.split(todoPrompts, streams, per), gc, perToken, (b, completions) -> {
+            List<Integer> batch = todo.subList(b * per, Math.min(todo.size(), (b + 1) * per));
             Sample[][] bySlot = new Sample[batch.size()][s.samples()];
             String[] promptText = new String[batch.size()];
-            for (int j = 0; j < batch.size(); j++) promptText[j] = tok.decode(batchPrompts.get(j), false);
+            for (int j = 0; j < batch.size(); j++) promptText[j] = tok.decode(prompts.get(batch.get(j)), false);
             for (Completion c : completions)
                 bySlot[c.promptIndex()][c.sample()] = grade(tok, problems.get(batch.get(c.promptIndex())), promptText[c.promptIndex()], c);
             List<Sample> batchSamples = new ArrayList<>(completions.size());
@@ -117,14 +127,15 @@ public final class Evaluator {
                 results.set(batch.get(j), List.of(bySlot[j]));
                 batchSamples.addAll(results.get(batch.get(j)));
             }
-            if (file != null) file.append(batchSamples);
-            for (Sample x : batchSamples) { graded++; if (x.correct()) correct++; }
-            finished += batch.size();
+            if (samples != null) samples.append(batchSamples);
+            for (Sample x : batchSamples) { counts[1]++; if (x.correct()) counts[0]++; }
+            counts[2] += batch.size();
+            int finished = (int) counts[2];
             long now = System.nanoTime();
             lastReport[0] = now;
-            out.progress(progress(resumed + finished, problems.size(), resumed, correct, graded, tokens[0], t0, now,
+            out.progress(progress(resumed + finished, problems.size(), resumed, counts[0], counts[1], tokens[0], t0, now,
                     finished, todo.size() - finished, true));
-        }
+        });
 
         List<Sample> all = new ArrayList<>();
         for (List<Sample> r : results) all.addAll(r);

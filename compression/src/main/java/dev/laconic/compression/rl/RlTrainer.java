@@ -4,6 +4,8 @@ import dev.laconic.compression.eval.EvalSettings;
 import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.Summary;
+import dev.laconic.compression.generation.GenerationBackend;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.AdamW;
 import dev.laconic.training.Checkpoints;
@@ -120,6 +122,16 @@ public final class RlTrainer {
      */
     public static Result run(TrainableModel tm, Transformer reference, Tokenizer tok, List<Problem> train, Options o, Eval eval,
                              RunDir run, boolean resume, Rollout.Grader grader, Listener listener) throws IOException {
+        return run(tm, reference, tok, train, o, eval, run, resume, grader, listener, GenerationBackend.IN_PROCESS);
+    }
+
+    /**
+     * As above, with rollouts and evaluations decoded by {@code backend}: the policy it is handed is {@code tm} on
+     * the base in {@link Options#base()}, versioned by the optimizer steps done.
+     */
+    public static Result run(TrainableModel tm, Transformer reference, Tokenizer tok, List<Problem> train, Options o, Eval eval,
+                             RunDir run, boolean resume, Rollout.Grader grader, Listener listener, GenerationBackend backend)
+            throws IOException {
         if (train.isEmpty()) throw new IllegalArgumentException("no training problems");
         if (reference == null && tm.loraConfig() == null)
             throw new IllegalArgumentException("full fine-tuning needs the starting model as the KL reference");
@@ -129,7 +141,7 @@ public final class RlTrainer {
         Schedule schedule = new Schedule(Schedule.Kind.WARMUP, o.lr(), o.warmupSteps(), Math.max(1, o.rollouts() * o.stepsPerRollout()));
         long start = resume ? restore(checkpoints, run) : 0;
         tm.adaptersEnabled(true);
-        if (eval != null && start == 0) evaluate(tm, tok, eval, run, 0, events);
+        if (eval != null && start == 0) evaluate(policy(tm, tok, o, opt), backend, eval, run, 0, events);
 
         RolloutMetrics m = null;
         long step = start;
@@ -139,7 +151,7 @@ public final class RlTrainer {
             long t0 = System.nanoTime();
             int[] positions = new int[o.promptsPerRollout()];
             List<Problem> problems = prompts(train, o.promptsPerRollout(), o.seed(), r, positions);
-            Rollout ro = Rollout.generate(r, tm.transformer(), tok, problems, positions, o.sampling(), grader, events::token);
+            Rollout ro = Rollout.generate(r, policy(tm, tok, o, opt), backend, problems, positions, o.sampling(), grader, events::token);
             RolloutMetrics.requireSomeTerminated(ro, o.sampling().maxTokens());
             long t1 = System.nanoTime();
 
@@ -160,7 +172,7 @@ public final class RlTrainer {
                     sc.klSum() / seqs.length, u.loss(), u.clipFraction(), u.approxKl(), u.gradNorm(), adv.whitening().std());
             run.appendMetrics(RunDir.TRAIN, m.toJson());
             events.rollout(m, new Timing((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9));
-            if (eval != null && eval.due(step, o.rollouts())) evaluate(tm, tok, eval, run, step, events);
+            if (eval != null && eval.due(step, o.rollouts())) evaluate(policy(tm, tok, o, opt), backend, eval, run, step, events);
             boolean last = step == o.rollouts() || step - start == o.stopAfter();
             if ((o.saveEvery() > 0 && step % o.saveEvery() == 0) || last) checkpoints.save(step, step * o.promptsPerRollout(), 0, null);
             RolloutMetrics.drawCurves(run);
@@ -358,8 +370,13 @@ public final class RlTrainer {
         return z;
     }
 
-    static void evaluate(TrainableModel tm, Tokenizer tok, Eval eval, RunDir run, long step, Listener listener) throws IOException {
-        Summary.Metrics m = Evaluator.evaluate(tm.transformer(), tok, eval.problems(), eval.settings(), null, null).summary().all();
+    /** The current policy: its weights change with every optimizer step. */
+    static Policy policy(TrainableModel tm, Tokenizer tok, Options o, OptimizerStep opt) {
+        return Policy.trained(tm, tok, o.base(), opt.done());
+    }
+
+    static void evaluate(Policy policy, GenerationBackend backend, Eval eval, RunDir run, long step, Listener listener) throws IOException {
+        Summary.Metrics m = Evaluator.evaluate(policy, backend, eval.problems(), eval.settings(), null, null).summary().all();
         var line = Jsonl.JSON.createObjectNode().put("step", step);
         line.setAll(m.toJson());
         run.appendRow(run.dir().resolve(EVAL_LOG), RunDir.EVAL, line);

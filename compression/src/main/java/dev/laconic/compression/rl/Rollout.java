@@ -1,6 +1,9 @@
 package dev.laconic.compression.rl;
 
 import dev.laconic.compression.eval.Problem;
+import dev.laconic.compression.generation.Chunk;
+import dev.laconic.compression.generation.GenerationBackend;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.compression.eval.Sample;
 import dev.laconic.transformer.Transformer;
 import dev.laconic.transformer.generate.Completion;
@@ -10,6 +13,8 @@ import dev.laconic.transformer.generate.Sampler;
 import dev.laconic.transformer.tokenizer.ChatTemplate;
 import dev.laconic.transformer.tokenizer.Tokenizer;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,8 +23,9 @@ import java.util.List;
  * One rollout: P prompts × n samples from the current policy, graded.
  * <pre>
  *   prompt_g   = R1 chat template(user turn = template with {problem} := problem_g.text), ending "&lt;think&gt;\n"
- *   decode n samples of every prompt together (batched KV caches, {@link Generator}); sample s of group g
- *   draws from random stream (seed, streams[g], s), so the rollout does not depend on how it is batched
+ *   decode n samples of every prompt together (batched KV caches, {@link Generator}), ⌊batch / n⌋ prompts per chunk of
+ *   the generation backend; sample s of group g draws from random stream (seed, streams[g], s), so the rollout does
+ *   not depend on how it is batched or where a chunk runs
  *   correct = finished with EOS (a sample cut at the cap is wrong) and the grader accepts the answer
  * </pre>
  * Items are in group order, then sample order: item i belongs to group i / n.
@@ -98,8 +104,19 @@ public record Rollout(int number, int samples, List<Item> items) {
      */
     public static Rollout generate(int number, Transformer policy, Tokenizer tok, List<Problem> problems, int[] streams,
                                    Sampling s, Grader grader, Listener listener) {
+        try {
+            return generate(number, Policy.of(policy, tok), GenerationBackend.IN_PROCESS, problems, streams, s, grader, listener);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);                  // the in-process backend writes nothing
+        }
+    }
+
+    /** {@link #generate(int, Transformer, Tokenizer, List, int[], Sampling, Grader, Listener)} decoded by {@code backend}. */
+    public static Rollout generate(int number, Policy policy, GenerationBackend backend, List<Problem> problems, int[] streams,
+                                   Sampling s, Grader grader, Listener listener) throws IOException {
+        Tokenizer tok = policy.tok();
         if (streams.length != problems.size()) throw new IllegalArgumentException(streams.length + " streams for " + problems.size() + " problems");
-        int context = policy.config().maxPositions();
+        int context = policy.model().config().maxPositions();
         List<int[]> prompts = new ArrayList<>(problems.size());
         for (Problem p : problems) {
             int[] ids = promptIds(tok, s.template(), p);
@@ -108,20 +125,16 @@ public record Rollout(int number, int samples, List<Item> items) {
                         + " max new tokens exceed the model's context of " + context + " (lower maxTokens)");
             prompts.add(ids);
         }
-        Generator gen = new Generator(policy, ids -> tok.decode(ids, false), tok.tokenId(ChatTemplate.THINK),
-                tok.tokenId(ChatTemplate.END_THINK), new int[0]);
         int per = Math.max(1, s.batch() / s.samples());
         Item[] items = new Item[problems.size() * s.samples()];
-        for (int from = 0; from < problems.size(); from += per) {
-            int to = Math.min(problems.size(), from + per);
-            List<Completion> cs = gen.generate(prompts.subList(from, to), Arrays.copyOfRange(streams, from, to), s.generation(),
-                    listener == null ? null : (p, smp, id) -> listener.token());
-            for (Completion c : cs) {
-                int g = from + c.promptIndex();
-                Problem p = problems.get(g);
-                items[g * s.samples() + c.sample()] = new Item(g, p, prompts.get(g), c.ids(), grader.grade(p, c));
-            }
-        }
+        backend.generate(policy, Chunk.split(prompts, streams, per), s.generation(),
+                listener == null ? null : (p, smp, id) -> listener.token(), (chunk, cs) -> {
+                    for (Completion c : cs) {
+                        int g = chunk * per + c.promptIndex();
+                        Problem p = problems.get(g);
+                        items[g * s.samples() + c.sample()] = new Item(g, p, prompts.get(g), c.ids(), grader.grade(p, c));
+                    }
+                });
         return new Rollout(number, s.samples(), List.of(items));
     }
 

@@ -6,6 +6,8 @@ import dev.laconic.compression.eval.Evaluator;
 import dev.laconic.compression.eval.Problem;
 import dev.laconic.compression.eval.ProgressListener;
 import dev.laconic.compression.eval.Summary;
+import dev.laconic.compression.generation.GenerationBackend;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.tensor.DType;
 import dev.laconic.training.Batches;
 import dev.laconic.training.Checkpoints;
@@ -99,6 +101,13 @@ public final class TldrTrainer {
      */
     public static Result run(TrainableModel model, Tokenizer tok, List<Example> system1, List<Example> system2, List<Problem> dev,
                              References refs, Options o, RunDir run, boolean resume, Listener listener) throws IOException {
+        return run(model, tok, system1, system2, dev, refs, o, run, resume, listener, GenerationBackend.IN_PROCESS);
+    }
+
+    /** As above, with the dev evaluations decoded by {@code backend} ({@code model} on the base in the training options). */
+    public static Result run(TrainableModel model, Tokenizer tok, List<Example> system1, List<Example> system2, List<Problem> dev,
+                             References refs, Options o, RunDir run, boolean resume, Listener listener, GenerationBackend backend)
+            throws IOException {
         if (listener == null) listener = Listener.NONE;
         SftTrainer.Options t = o.training();
         OptimizerStep opt = new OptimizerStep(model, t.hyper(), t.clip());
@@ -127,7 +136,7 @@ public final class TldrTrainer {
             listener.step(u, perDomain[0], perDomain[1]);
 
             if (step % o.evalEvery() == 0 || step == t.steps()) {
-                Evaluation e = evaluate(model.transformer(), tok, dev, refs, mix.weights(), step, o, run, listener);
+                Evaluation e = evaluate(Policy.trained(model, tok, t.base(), opt.done()), backend, dev, refs, mix.weights(), step, o, run, listener);
                 history.add(e);
                 run.appendMetrics(RunDir.EVAL, e.json());
                 mix.rebuild(new double[]{e.wShort(), e.wLong()}, step);
@@ -151,11 +160,11 @@ public final class TldrTrainer {
     }
 
     /** The dev evaluation at {@code step}, and the weights it leads to. */
-    static Evaluation evaluate(Transformer model, Tokenizer tok, List<Problem> dev, References refs, double[] w, long step,
+    static Evaluation evaluate(Policy policy, GenerationBackend backend, List<Problem> dev, References refs, double[] w, long step,
                                Options o, RunDir run, Listener listener) throws IOException {
         listener.evaluating(step);
         Path dir = run.dir().resolve("evals").resolve(String.format("step-%06d", step));
-        Evaluator.Result r = Evaluator.evaluate(model, tok, dev, o.eval(), dir, listener.evalProgress());
+        Evaluator.Result r = Evaluator.evaluate(policy, backend, dev, o.eval(), dir, listener.evalProgress());
         double acc = r.summary().all().accuracy(), tokens = r.summary().all().meanTokens();
         double bShort = WeightUpdate.bShort(tokens, refs), bLong = WeightUpdate.bLong(acc, refs);
         double[] next = o.dynamic() ? WeightUpdate.update(w, bShort, bLong, o.eta(), o.smoothing()) : w.clone();
@@ -182,6 +191,15 @@ public final class TldrTrainer {
     public static References references(RunDir run, References.Point givenShort, Path shortModel, DType shortDtype,
                                         References.Point givenLong, Transformer start, Tokenizer tok, List<Problem> dev,
                                         EvalSettings s, Listener listener) throws IOException {
+        return references(run, givenShort, shortModel, shortDtype, givenLong, Policy.of(start, tok), dev, s, listener,
+                GenerationBackend.IN_PROCESS);
+    }
+
+    /** As above, both points measured through {@code backend}; {@code start}: the policy before training. */
+    public static References references(RunDir run, References.Point givenShort, Path shortModel, DType shortDtype,
+                                        References.Point givenLong, Policy start, List<Problem> dev, EvalSettings s,
+                                        Listener listener, GenerationBackend backend) throws IOException {
+        Tokenizer tok = start.tok();
         References cached = References.read(run.dir());
         if (cached != null) return cached;
         if (listener == null) listener = Listener.NONE;
@@ -189,23 +207,23 @@ public final class TldrTrainer {
         if (shortRef == null) {
             if (shortModel == null) throw new IllegalArgumentException("give the short reference point: a given point (tokens, accuracy) or a short model to measure");
             if (!Files.isDirectory(shortModel)) throw new IllegalArgumentException(shortModel + ": no such model directory (the short model)");
-            try (Model m = Model.load(shortModel, shortDtype, start.ops())) {
+            try (Model m = Model.load(shortModel, shortDtype, start.model().ops())) {
                 Tokenizer st = m.tokenizer();
                 if (st == null) throw new IllegalArgumentException(shortModel + ": no tokenizer.json");
-                shortRef = measure(m.transformer(), st, dev, s, run.dir().resolve("reference").resolve("short"),
+                shortRef = measure(Policy.of(m), backend, dev, s, run.dir().resolve("reference").resolve("short"),
                         shortModel.toAbsolutePath().normalize().toString(), listener);
             }
         }
         if (longRef == null)
-            longRef = measure(start, tok, dev, s, run.dir().resolve("reference").resolve("long"), "the starting model", listener);
+            longRef = measure(start, backend, dev, s, run.dir().resolve("reference").resolve("long"), "the starting model", listener);
         References r = new References(shortRef, longRef);
         r.write(run.dir());
         return r;
     }
 
-    static References.Point measure(Transformer model, Tokenizer tok, List<Problem> dev, EvalSettings s, Path dir, String source,
+    static References.Point measure(Policy policy, GenerationBackend backend, List<Problem> dev, EvalSettings s, Path dir, String source,
                                     Listener listener) throws IOException {
-        Evaluator.Result r = Evaluator.evaluate(model, tok, dev, s, dir, listener.evalProgress());
+        Evaluator.Result r = Evaluator.evaluate(policy, backend, dev, s, dir, listener.evalProgress());
         return new References.Point(r.summary().all().meanTokens(), r.summary().all().accuracy(), source);
     }
 }
