@@ -127,8 +127,7 @@ public final class CompressTldrCommand implements Callable<Integer> {
             problems = problems.subList(0, Math.min(devLimit, problems.size()));
         }
         RunDir run = new RunDir(out);
-        if (!resume && Files.exists(run.config()))
-            throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
+        RunOptions.refuseWithoutResume(run, resume);   // before the model is loaded
         PrintStream err = System.err;
 
         DType weights = Dtypes.weights(dtype != null ? dtype : adapter.full ? "f32" : "auto", model, "--dtype");

@@ -21,9 +21,13 @@ final class RunOptions {
      * options must match ({@link #checkSameRun}). A directory with no run yet passes either way.
      */
     static void check(RunDir run, ObjectNode config, boolean resume, Set<String> resumable) throws IOException {
-        if (!run.holdsRun()) return;
-        if (!resume) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
-        checkSameRun(run.readConfig(), config, resumable);
+        refuseWithoutResume(run, resume);
+        if (run.holdsRun()) checkSameRun(run.readConfig(), config, resumable);
+    }
+
+    /** Without {@code --resume}, a directory that holds a run is refused (a command may call this before it loads anything). */
+    static void refuseWithoutResume(RunDir run, boolean resume) {
+        if (!resume && run.holdsRun()) throw new IllegalArgumentException(run.dir() + ": already holds a run (add --resume to continue it)");
     }
 
     /**
