@@ -1,10 +1,21 @@
 package dev.laconic.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.laconic.cluster.ClusterBackend;
+import dev.laconic.cluster.ClusterOptions;
+import dev.laconic.compression.generation.Chunk;
+import dev.laconic.compression.generation.GenerationBackend;
+import dev.laconic.compression.generation.Policy;
 import dev.laconic.compression.gym.ShippedModels;
 import dev.laconic.compression.rl.TinyPolicy;
+import dev.laconic.tensor.Backend;
+import dev.laconic.tensor.DType;
 import dev.laconic.tensor.Parallel;
 import dev.laconic.training.RunDir;
+import dev.laconic.transformer.Model;
+import dev.laconic.transformer.generate.Completion;
+import dev.laconic.transformer.generate.GenerationConfig;
+import dev.laconic.transformer.generate.Sampler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,10 +39,11 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Generation on a cluster of two worker JVMs started here (127.0.0.1, free ports): eval and RL rollouts give the same
- * bytes as in process, also when a worker is killed in the middle; a worker with another model is refused. Every
- * child process is stopped by its own handle.
+ * bytes as in process, also when a worker is killed in the middle; a trainer killed mid-run leaves the workers usable;
+ * a worker that joins during a run gets chunks; a worker with another model is refused. Every child process is
+ * stopped by its own handle. The two workers serve every case (each JVM start and model warm-up costs seconds).
  */
-@Timeout(value = 150, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClusterTest {
     @TempDir static Path tmp;
     static Path tiny, other, reasoner, train, dev, gymTest;
@@ -61,38 +73,52 @@ class ClusterTest {
         }
     }
 
-    static Worker start(String name, String join, int port, String... more) throws Exception {
+    /** The command line of a JVM that runs {@code ./laconic args} as ./laconic does (its JVM flags, this class path). */
+    static List<String> laconicJvm(String... args) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
         for (String f : System.getProperty("laconic.hazelcast.flags", "").split("\\s+")) if (!f.isBlank()) cmd.add(f);
-        cmd.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), Laconic.class.getName(), "worker",
-                "--port", Integer.toString(port), "--cluster", join, "--threads", Integer.toString(Parallel.threads())));
+        cmd.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), Laconic.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /** Starts a worker JVM; {@link Worker#await} its "waiting for chunks" before using it. */
+    static Worker launch(String name, String join, int port, String... more) throws Exception {
+        List<String> cmd = laconicJvm("worker", "--port", Integer.toString(port), "--cluster", join, "--threads", Integer.toString(Parallel.threads()));
         cmd.addAll(List.of(more));
         Path log = tmp.resolve(name + ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         Worker w = new Worker(p, log, port);
         workers.add(w);
+        return w;
+    }
+
+    static Worker start(String name, String join, int port, String... more) throws Exception {
+        Worker w = launch(name, join, port, more);
         w.await("waiting for chunks");
         return w;
     }
 
     @BeforeAll
     static void cluster() throws Exception {
+        int pa = freePort(), pb = freePort();
+        String both = "127.0.0.1:" + pa + ",127.0.0.1:" + pb;
+        a = launch("a", both, pa);                                     // both JVMs start while the files are written
+        b = launch("b", both, pb);
         tiny = tmp.resolve("tiny");
         TinyPolicy.writeHf(tiny, 0.5, 3);
         other = tmp.resolve("other");
         TinyPolicy.writeHf(other, 0.5, 4);
         reasoner = ShippedModels.extract(ShippedModels.LONG, tmp.resolve("long-reasoner"));
-        Run g = laconic("gym", "data", "--out", tmp.resolve("gym").toString(), "--train", "40", "--dev-per-level", "2", "--test-per-level", "9");
+        Run g = laconic("gym", "data", "--out", tmp.resolve("gym").toString(), "--train", "8", "--dev-per-level", "1", "--test-per-level", "4");
         assertEquals(0, g.exit(), g.err());
         train = tmp.resolve("gym/train.jsonl");
         dev = tmp.resolve("gym/dev.jsonl");
         gymTest = tmp.resolve("gym/test.jsonl");
-        int pa = freePort(), pb = freePort();
-        String both = "127.0.0.1:" + pa + ",127.0.0.1:" + pb;
-        a = start("a", both, pa);
-        b = start("b", both, pb);
-        a.await(b.address() + " joined");
+        a.await("waiting for chunks");
+        b.await("waiting for chunks");
+        b.await("2 member");                                         // "2 member(s)" at its start, or "a joined (2 members)"
     }
 
     @AfterAll
@@ -119,7 +145,7 @@ class ClusterTest {
 
     static String[] eval(Path model, Path data, Path out, String... more) {
         return Stream.concat(Stream.of("eval", "--model", model.toString(), "--data", data.toString(), "--format", "gym", "--out", out.toString(),
-                "--max-tokens", "300"), Stream.of(more)).toArray(String[]::new);
+                "--max-tokens", "150"), Stream.of(more)).toArray(String[]::new);
     }
 
     static void sameBytes(Path expected, Path actual) throws IOException {
@@ -127,38 +153,107 @@ class ClusterTest {
     }
 
     @Test
-    void evalOnTwoWorkersEqualsTheInProcessRunAndSurvivesAKilledWorker() throws Exception {
-        Path local = tmp.resolve("eval-local"), clustered = tmp.resolve("eval-cluster"), killed = tmp.resolve("eval-killed");
-        Run l = laconic(eval(reasoner, gymTest, local, "--batch", "4"));
+    void evalOnTheWorkersEqualsTheInProcessRunAlsoWithAWorkerKilledMidEval() throws Exception {
+        Path local = tmp.resolve("eval-local"), killed = tmp.resolve("eval-killed");
+        // a third worker, killed in the middle of the eval below, starts while the in-process run decodes
+        int pc = freePort();
+        Worker w = launch("c", a.address() + "," + b.address(), pc);
+        Run l = laconic(eval(reasoner, gymTest, local, "--batch", "2"));
         assertEquals(0, l.exit(), l.err());
         assertFalse(l.err().contains("cluster:"), "no cluster without --cluster: " + l.err());
-        Run c = laconic(eval(reasoner, gymTest, clustered, "--batch", "4", "--cluster", a.address() + "," + b.address()));
-        assertEquals(0, c.exit(), c.err());
-        assertTrue(c.err().contains("cluster: connected to 2 worker(s)"), c.err());
-        assertTrue(c.err().contains("done by " + a.address()) && c.err().contains("done by " + b.address()), "both workers took chunks: " + c.err());
-        sameBytes(local.resolve("samples.jsonl"), clustered.resolve("samples.jsonl"));
-        sameBytes(local.resolve("summary.json"), clustered.resolve("summary.json"));
-
-        // a third worker joins, takes chunks, and is killed in the middle of one: its chunks run again elsewhere
-        int pc = freePort();
-        Worker w = start("c", a.address() + "," + b.address(), pc);
+        w.await("waiting for chunks");
         a.await(w.address() + " joined");
         CompletableFuture<Run> run = CompletableFuture.supplyAsync(() ->
-                laconic(eval(reasoner, gymTest, killed, "--batch", "4", "--cluster", a.address() + "," + b.address() + "," + w.address())));
-        w.await(" done in ");
+                laconic(eval(reasoner, gymTest, killed, "--batch", "2", "--cluster", a.address() + "," + b.address() + "," + w.address())));
+        w.await(" done in ");                                          // it holds a second chunk now: that one is cut off
         w.process().destroyForcibly();
         Run k = run.get(120, TimeUnit.SECONDS);
         assertEquals(0, k.exit(), k.err());
+        sameBytes(local.resolve("samples.jsonl"), killed.resolve("samples.jsonl"));
+        sameBytes(local.resolve("summary.json"), killed.resolve("summary.json"));
+        assertTrue(k.err().contains("cluster: connected to 3 worker(s)"), k.err());
+        // the third worker's own log said it finished a chunk (its answer may not have left before the kill)
+        for (Worker x : List.of(a, b)) assertTrue(k.err().contains("done by " + x.address()), "both others took chunks: " + k.err());
         assertTrue(k.err().contains("cluster: worker " + w.address() + " left"), k.err());
         assertTrue(k.err().contains("runs again on another worker"), "the killed worker's chunk ran again: " + k.err());
-        sameBytes(local.resolve("samples.jsonl"), killed.resolve("samples.jsonl"));
+    }
+
+    /**
+     * A trainer killed (kill -9) while the workers decode its chunks leaves them idle, not broken: the next trainer's
+     * chunks come back as in process. That one holds back its first chunk's delivery until a worker started meanwhile
+     * has joined, so the late joiner is in the cluster while chunks are still to be handed out, and gets some.
+     */
+    @Test
+    void aKilledTrainerLeavesTheWorkersIdleAndALateJoinerGetsWork() throws Exception {
+        List<String> cmd = laconicJvm(eval(reasoner, gymTest, tmp.resolve("eval-dead-trainer"), "--batch", "2", "--cluster", a.address() + "," + b.address()));
+        Path trainerLog = tmp.resolve("dead-trainer.log");
+        long before = chunksDone(a) + chunksDone(b);
+        Process trainer = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(trainerLog.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (chunksDone(a) + chunksDone(b) == before) {
+                assertTrue(trainer.isAlive(), "the trainer ended before a worker finished a chunk:\n" + Files.readString(trainerLog));
+                assertTrue(System.nanoTime() < deadline, "no chunk done within 60 s:\n" + Files.readString(trainerLog));
+                Thread.sleep(20);
+            }
+        } finally {
+            trainer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        assertTrue(a.process().isAlive() && b.process().isAlive(), "the workers outlive their trainer");
+
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < 12; i++) prompts.add(TinyPolicy.TOK.encode("What is " + i + " + " + (7 * i + 2) + "?", false));
+        int[] streams = new int[prompts.size()];
+        for (int i = 0; i < streams.length; i++) streams[i] = 3 * i + 1;
+        List<Chunk> chunks = Chunk.split(prompts, streams, 1);
+        GenerationConfig gc = new GenerationConfig(40, new Sampler(1f, 1f, 0), 2, 5, false, List.of(), -1);
+        Worker[] late = new Worker[1];
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try (Model m = Model.load(tiny, DType.F32, Backend.named("cpu"));
+             ClusterBackend cluster = ClusterBackend.connect(new ClusterOptions(List.of(a.address(), b.address()), ClusterOptions.DEFAULT_NAME,
+                     null, null, null, null, null), new PrintStream(log, true, StandardCharsets.UTF_8))) {
+            Policy p = Policy.of(m);
+            List<Completion> expected = new ArrayList<>(), warm = new ArrayList<>(), actual = new ArrayList<>();
+            GenerationBackend.IN_PROCESS.generate(p, chunks, gc, null, (i, cs) -> expected.addAll(cs));
+            // both workers load the model first, so that the first chunk below comes back before most others are done
+            cluster.generate(p, chunks, gc, null, (i, cs) -> warm.addAll(cs));
+            cluster.generate(p, chunks, gc, null, (i, cs) -> {
+                if (i == 0) {
+                    try {
+                        late[0] = start("e", a.address() + "," + b.address(), freePort());
+                        a.await(late[0].address() + " joined");
+                        b.await(late[0].address() + " joined");
+                        Thread.sleep(500);                             // the trainer's client hears of it too
+                    } catch (Exception e) {
+                        throw new IOException(e);
+                    }
+                }
+                actual.addAll(cs);
+            });
+            for (List<Completion> got : List.of(warm, actual)) {
+                assertEquals(expected.size(), got.size());
+                for (int i = 0; i < expected.size(); i++) {
+                    assertArrayEquals(expected.get(i).ids(), got.get(i).ids(), "completion " + i);
+                    assertArrayEquals(expected.get(i).logprobs(), got.get(i).logprobs(), "completion " + i);
+                }
+            }
+            String out = log.toString(StandardCharsets.UTF_8);
+            assertTrue(out.contains("done by " + late[0].address()), "the late joiner took chunks: " + out);
+        } finally {
+            if (late[0] != null) late[0].process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** How many chunks a worker's log says it finished. */
+    static long chunksDone(Worker w) throws IOException {
+        return w.text().lines().filter(l -> l.contains(" done in ")).count();
     }
 
     static String[] rl(Path out, String... more) {
         return Stream.concat(Stream.of("compress", "rl", "--model", reasoner.toString(), "--data", train.toString(), "--format", "gym",
-                "--alpha", "0.4", "--out", out.toString(), "--prompts-per-rollout", "2", "--samples", "2", "--max-tokens", "400",
-                "--lr", "1e-3", "--minibatch", "4", "--rollouts", "2", "--gen-batch", "2", "--eval", dev.toString(), "--eval-every", "1",
-                "--eval-limit", "2"), Stream.of(more)).toArray(String[]::new);
+                "--alpha", "0.4", "--out", out.toString(), "--prompts-per-rollout", "2", "--samples", "2", "--max-tokens", "250",
+                "--lr", "1e-2", "--warmup-steps", "0", "--minibatch", "4", "--rollouts", "2", "--gen-batch", "2", "--eval", dev.toString(), "--eval-every", "2",
+                "--eval-limit", "1"), Stream.of(more)).toArray(String[]::new);
     }
 
     /** A JSON Lines file without its wall-clock field, which no two runs share. */
@@ -174,6 +269,8 @@ class ClusterTest {
 
     @Test
     void rlRolloutsOnTwoWorkersEqualTheInProcessRun() throws Exception {
+        // two rollouts: the second one decodes with the weights of the first update (a worker that kept version 0
+        // would give other samples, so other metrics)
         for (String mode : List.of("--lora-rank=2", "--full")) {
             Path local = tmp.resolve("rl-local" + mode), clustered = tmp.resolve("rl-cluster" + mode);
             Run l = laconic(rl(local, mode));
@@ -183,7 +280,7 @@ class ClusterTest {
             assertTrue(c.err().contains("done by " + a.address()) && c.err().contains("done by " + b.address()), c.err());
             List<String> m = withoutTime(local.resolve("metrics.jsonl"));
             assertEquals(2, m.size());
-            assertNotEquals(m.get(0).replace("\"step\":1", ""), m.get(1).replace("\"step\":2", ""), "the policy moved between the rollouts");
+            assertNotEquals(0.0, RunDir.JSON.readTree(m.get(1)).get("kl").asDouble(), "the policy moved from the reference by rollout 2: " + m);
             assertEquals(m, withoutTime(clustered.resolve("metrics.jsonl")), mode);
             assertEquals(withoutTime(local.resolve("eval.jsonl")), withoutTime(clustered.resolve("eval.jsonl")), mode);
             String weights = mode.equals("--full") ? "final/model.safetensors" : "final/adapter_model.safetensors";
@@ -194,8 +291,7 @@ class ClusterTest {
     @Test
     void aWorkerWithAnotherModelIsRefused() throws Exception {
         int pd = freePort();
-        Worker d = start("d", a.address() + "," + b.address(), pd, "--model", other.toString());
-        a.await(d.address() + " joined");
+        Worker d = launch("d", a.address() + "," + b.address(), pd, "--model", other.toString());
         try {
             refused(d);
         } finally {   // never left in the cluster for the other tests, whatever failed here
@@ -208,6 +304,8 @@ class ClusterTest {
         String[] args = {"--limit", "4", "--batch", "1"};
         Run l = laconic(eval(tiny, dev, local, args));
         assertEquals(0, l.exit(), l.err());
+        d.await("waiting for chunks");
+        a.await(d.address() + " joined");
         Run c = laconic(Stream.concat(Stream.of(eval(tiny, dev, clustered, args)), Stream.of("--cluster", d.address())).toArray(String[]::new));
         assertEquals(0, c.exit(), c.err());
         assertTrue(c.err().contains("cluster: refused worker " + d.address() + ": this worker's model " + other), c.err());
