@@ -215,8 +215,18 @@ class ClusterTest {
             Policy p = Policy.of(m);
             List<Completion> expected = new ArrayList<>(), warm = new ArrayList<>(), actual = new ArrayList<>();
             GenerationBackend.IN_PROCESS.generate(p, chunks, gc, null, (i, cs) -> expected.addAll(cs));
-            // both workers load the model first, so that the first chunk below comes back before most others are done
-            cluster.generate(p, chunks, gc, null, (i, cs) -> warm.addAll(cs));
+            // both workers load the model and finish what the killed trainer left in their queues (a worker runs its
+            // chunks in order, so once each has answered here both are free); then the first chunk below comes back
+            // before most others are done
+            for (int tries = 0; ; tries++) {
+                warm.clear();
+                int from = log.size();
+                cluster.generate(p, chunks, gc, null, (i, cs) -> warm.addAll(cs));
+                String since = log.toString(StandardCharsets.UTF_8).substring(from);
+                if (since.contains("done by " + a.address()) && since.contains("done by " + b.address())) break;
+                assertTrue(tries < 20, "both workers answer again after the trainer died: " + log);
+                Thread.sleep(200);
+            }
             cluster.generate(p, chunks, gc, null, (i, cs) -> {
                 if (i == 0) {
                     try {
