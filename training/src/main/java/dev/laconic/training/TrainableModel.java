@@ -110,7 +110,7 @@ public final class TrainableModel {
             layers[l] = new Adapter.Layer(perTarget[0], perTarget[1], perTarget[2], perTarget[3], perTarget[4],
                     perTarget[5], perTarget[6]);
         }
-        Transformer t = new Transformer(model.config(), base, model.ops());
+        Transformer t = new Transformer(model.config(), base, model.ops(), null, model.sourceCheck());
         t.setAdapters(layers);
         return new TrainableModel(model.config(), t, params, null, layers, byModule, cfg);
     }
