@@ -68,11 +68,16 @@ public final class GenerateCommand implements Callable<Integer> {
         try (Model m = modelOptions.load()) {
             Tokenizer tok = m.tokenizer();
             List<int[]> prompts = new ArrayList<>();
+            List<String> where = new ArrayList<>();   // each prompt's source, for faults: --prompt or FILE:LINE
             if (input.prompt != null) prompts.add(encode(tok, input.prompt));
-            for (Jsonl.Line line : lines)
+            if (input.prompt != null) where.add("--prompt");
+            for (Jsonl.Line line : lines) {
                 prompts.add(line.has("ids") ? line.ids("ids", m.config().vocab())
                         : SftData.promptIds(line.json(), tok, chat, line::error, line::fault));
+                where.add(line.file() + ":" + line.number());
+            }
             GenerationConfig gc = config(defaults, System.err);   // once the input is known to be good
+            checkFits(prompts, where, gc.maxTokens(), m.config().maxPositions());
 
             boolean stream = !json && prompts.size() == 1 && n == 1;
             StreamingDecoder sd = new StreamingDecoder(tok, false);
@@ -127,6 +132,22 @@ public final class GenerateCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "decoding: sampled, temperature %s, top-p %s, top-k %d%s%n", t, p, k, from);
         }
         return new GenerationConfig(max, sampler, n, seed, ignoreEos, stop, thinkBudget);
+    }
+
+    /**
+     * Refuses, naming the prompt's line and the setting, a prompt that is empty or whose tokens plus the max new tokens
+     * exceed the model's context (as vLLM does; transformers only warns and then fails mid-generation).
+     */
+    private void checkFits(List<int[]> prompts, List<String> where, int max, int context) {
+        String setting = maxTokens != null ? "--max-tokens" : "max new tokens";
+        for (int i = 0; i < prompts.size(); i++) {
+            int len = prompts.get(i).length;
+            if (len == 0) throw new IllegalArgumentException(where.get(i) + ": the prompt is empty");
+            if (len + (long) max > context)
+                throw new IllegalArgumentException(where.get(i) + ": " + len + " prompt tokens + " + setting + " " + max
+                        + " exceed the model's context of " + context + " (config.json max_position_embeddings)"
+                        + (len < context ? "; at most " + (context - len) + " new tokens fit" : ""));
+        }
     }
 
     private int[] encode(Tokenizer tok, String text) {

@@ -1,5 +1,6 @@
 package dev.laconic.cli;
 
+import dev.laconic.tensor.safetensors.Checkpoint;
 import dev.laconic.tensor.safetensors.SafetensorsException;
 import dev.laconic.training.Jsonl;
 import picocli.CommandLine;
@@ -40,7 +41,23 @@ public final class Laconic implements Runnable {
                 return 1;
             }
             throw e;
-        }).setParameterExceptionHandler(Laconic::badFlags);
+        }).setParameterExceptionHandler(Laconic::badFlags).setExecutionStrategy(Laconic::runMappingFaults);
+    }
+
+    /**
+     * Runs the command; the JVM's InternalError for a read of a memory-mapped page that is gone (a safetensors file
+     * truncated or overwritten while in use) ends as the one line naming the file, like any bad input.
+     */
+    static int runMappingFaults(CommandLine.ParseResult parsed) {
+        try {
+            return new CommandLine.RunLast().execute(parsed);
+        } catch (InternalError e) {
+            if (!(Checkpoint.explain(e) instanceof SafetensorsException s)) throw e;
+            CommandLine cmd = parsed.commandSpec().commandLine();
+            cmd.getErr().println("error: " + s.getMessage());
+            cmd.getErr().flush();
+            return 1;
+        }
     }
 
     /**

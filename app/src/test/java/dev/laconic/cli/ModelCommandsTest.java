@@ -260,4 +260,30 @@ class ModelCommandsTest {
         assertEquals(1, r.exit());
         assertTrue(r.err().startsWith("error:"), r.err());
     }
+
+    /** Issue 21 item 8: what generate cannot run is one error line naming the prompt's line and the flag (and no usage text). */
+    @Test
+    void generateRefusesWhatCannotRunWithOneLineNamingTheLineAndTheFlag() throws Exception {
+        Run r = run("generate", "--model", MODEL.toString(), "--prompt", "hi", "--max-tokens", "2147483647");
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(List.of(), r.err().lines().filter(l -> !l.startsWith("decoding:") && !l.startsWith("error:")).toList());
+        String e = r.err().lines().filter(l -> l.startsWith("error:")).findFirst().orElseThrow();
+        assertTrue(e.startsWith("error: --prompt: ") && e.contains("--max-tokens 2147483647 exceed the model's context of 512"), e);
+
+        String longIds = "{\"ids\": [" + "1, ".repeat(499) + "1]}";
+        Path in = write("p.jsonl", "{\"prompt\": \"hi\"}", longIds, "{\"ids\": []}");
+        r = run("generate", "--model", MODEL.toString(), "--in", in.toString(), "--max-tokens", "20");
+        assertEquals(1, r.exit(), r.err());
+        assertTrue(r.err().contains("error: " + in + ":2: 500 prompt tokens + --max-tokens 20 exceed the model's context of 512"
+                + " (config.json max_position_embeddings); at most 12 new tokens fit"), r.err());
+        r = run("generate", "--model", MODEL.toString(), "--in", write("e.jsonl", "{\"ids\": []}").toString());
+        assertTrue(r.err().contains(":1: the prompt is empty"), r.err());
+
+        for (String[] flag : new String[][]{{"--max-tokens", "99999999999"}, {"--n", "-99999999999"}, {"--think-budget", "1e3"}}) {
+            r = run("generate", "--model", MODEL.toString(), "--prompt", "hi", flag[0], flag[1]);
+            assertEquals(2, r.exit(), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().startsWith("error: Invalid value for option '" + flag[0] + "'"), r.err());
+        }
+    }
 }

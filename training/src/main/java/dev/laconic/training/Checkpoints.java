@@ -80,7 +80,7 @@ public final class Checkpoints {
     /** The divergence, saying where the run can be resumed from. */
     public Diverged diverged(Diverged e, String advice) {
         return e.explained("", "; " + (last > 0 ? "the last checkpoint is step " + last + " (" + run.checkpoint(last) + ")"
-                : "no checkpoint was written by this run") + ". " + advice);
+                : "no checkpoint was written by this run") + "." + (e.weightAtFault() ? "" : " " + advice));
     }
 
     /** Copies a checkpoint's trainable tensors into {@code model} (resume, export, the TL;DR final choice). */

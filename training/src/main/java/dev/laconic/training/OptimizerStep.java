@@ -73,7 +73,7 @@ public final class OptimizerStep {
     public Update update(double lr) {
         long step = adamw.step() + 1;
         double gradNorm = adamw.clipGradNorm(clip);
-        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) throw new Diverged(step, loss, gradNorm);
+        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) throw new Diverged(step, loss, gradNorm, model.nonFiniteWeight());
         adamw.step(lr);
         return new Update(step, loss, lr, gradNorm, tokens);
     }

@@ -65,7 +65,7 @@ public final class TrainableModel {
     public static TrainableModel full(Transformer base) {
         Weights master = map(base.weights(), t -> t.to(DType.F32));
         Weights grads = map(master, t -> Tensor.zeros(DType.F32, t.shape()));
-        Map<String, Tensor> values = named(master), gradients = named(grads);
+        Map<String, Tensor> values = master.named(), gradients = grads.named();
         List<Param> params = new ArrayList<>();
         values.forEach((name, v) -> params.add(new Param(name, v, gradients.get(name))));
         Transformer t = new Transformer(base.config(), master, base.ops());
@@ -110,7 +110,7 @@ public final class TrainableModel {
             layers[l] = new Adapter.Layer(perTarget[0], perTarget[1], perTarget[2], perTarget[3], perTarget[4],
                     perTarget[5], perTarget[6]);
         }
-        Transformer t = new Transformer(model.config(), base, model.ops());
+        Transformer t = new Transformer(model.config(), base, model.ops(), null, model.sourceCheck());
         t.setAdapters(layers);
         return new TrainableModel(model.config(), t, params, null, layers, byModule, cfg);
     }
@@ -176,14 +176,14 @@ public final class TrainableModel {
      * Live tensors change with the next optimizer step: write or copy them before it.
      */
     public Map<String, Tensor> exportWeights(boolean mergeAdapters) {
-        if (lora == null) return named(transformer.weights());
+        if (lora == null) return transformer.weights().named();
         if (!mergeAdapters) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             for (Param p : params) out.put(p.name(), p.value());
             return out;
         }
         Ops ops = transformer.ops();
-        Map<String, Tensor> out = named(transformer.weights());
+        Map<String, Tensor> out = transformer.weights().named();
         loraByModule.forEach((module, lo) -> out.compute(module + ".weight", (name, w) -> lo.merge(ops, w)));
         return out;
     }
@@ -222,17 +222,11 @@ public final class TrainableModel {
     // ---- weights by Hugging Face name -----------------------------------------------------------
 
     /** Hugging Face name → tensor, in HF's parameter order; null biases skipped; a tied LM head is not repeated. */
-    static Map<String, Tensor> named(Weights w) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        out.put(Weights.EMBED, w.embed());
-        for (int l = 0; l < w.layers().length; l++)
-            for (Weights.Part p : Weights.Part.values()) {
-                Tensor t = p.of(w.layers()[l]);
-                if (t != null) out.put(p.name(l), t);
-            }
-        out.put(Weights.FINAL_NORM, w.finalNorm());
-        if (w.lmHead() != w.embed()) out.put(Weights.LM_HEAD, w.lmHead());
-        return out;
+    /** The first weight (frozen base or trainable) that is NaN or infinite, named ({@link Weights#nonFinite}); or null. */
+    public String nonFiniteWeight() {
+        Map<String, Tensor> all = new LinkedHashMap<>(transformer.weights().named());
+        for (Param p : params) all.putIfAbsent(p.name(), p.value());
+        return Weights.nonFinite(all);
     }
 
     /** The same structure with every tensor replaced by f(tensor); a tensor used twice (tied) maps to one result. */

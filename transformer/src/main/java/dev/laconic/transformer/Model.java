@@ -84,7 +84,8 @@ public final class Model implements AutoCloseable {
         Checkpoint ck = Checkpoint.open(dir);
         try {
             Weights w = weights(ck, cfg, dtype);
-            Transformer t = new Transformer(cfg, w, ops, device);   // nothing trains these in place (TrainableModel copies or adapts them)
+            // nothing trains these in place (TrainableModel copies or adapts them)
+            Transformer t = new Transformer(cfg, w, ops, device, ck::checkUnchanged);
             return new Model(dir, cfg, ck, t, tok);
         } catch (RuntimeException e) {
             ck.close();                         // all or nothing: no half-loaded model stays mapped

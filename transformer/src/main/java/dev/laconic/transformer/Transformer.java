@@ -42,6 +42,7 @@ public final class Transformer {
     private final DeviceDecoder.Source device; // whole-step decoding on a device (Model.load with such a backend), or null
     private DeviceDecoder decoder;     // created on the first nextLogits when a device is given (see DeviceDecoder)
     private Activations state;         // inference activations, grown to the largest batch seen
+    private final Runnable sourceCheck; // before every forward: the mapped files under the weights are unchanged (Model.load)
 
     private static final Adapter.Layer NONE = new Adapter.Layer(null, null, null, null, null, null, null);
 
@@ -55,16 +56,28 @@ public final class Transformer {
      * ({@link Model#load}); a trainable copy is built without one.
      */
     public Transformer(ModelConfig cfg, Weights weights, Ops ops, DeviceDecoder.Source device) {
+        this(cfg, weights, ops, device, () -> {});
+    }
+
+    /**
+     * With {@code sourceCheck}, run before every forward (decode step, scoring, training step): it throws when the
+     * files the weights are mapped from changed on disk ({@code Checkpoint::checkUnchanged}), so a model whose file
+     * was overwritten stops with one line naming it instead of reading pages that are gone.
+     */
+    public Transformer(ModelConfig cfg, Weights weights, Ops ops, DeviceDecoder.Source device, Runnable sourceCheck) {
         this.cfg = cfg;
         this.w = weights;
         this.ops = ops;
         this.device = device;
         this.invFreq = cfg.invFreq();
+        this.sourceCheck = sourceCheck;
     }
 
     public ModelConfig config() { return cfg; }
     public Weights weights() { return w; }
     public Ops ops() { return ops; }
+    /** The check of the weights' files (a transformer sharing these weights passes it on). */
+    public Runnable sourceCheck() { return sourceCheck; }
 
     /** Puts adapters on the projections (one {@link Adapter.Layer} per layer), or takes them off (null). */
     public void setAdapters(Adapter.Layer[] perLayer) {
@@ -546,6 +559,7 @@ public final class Transformer {
      * token are asked for), a sequence with no new token.
      */
     private void check(int[][] tokens, KVCache[] caches, boolean needsToken) {
+        sourceCheck.run();
         if (caches != null && caches.length != tokens.length)
             throw new IllegalArgumentException(tokens.length + " sequences but " + caches.length + " caches");
         for (int b = 0; b < tokens.length; b++) {

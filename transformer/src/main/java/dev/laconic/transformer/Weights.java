@@ -2,6 +2,8 @@ package dev.laconic.transformer;
 
 import dev.laconic.tensor.Tensor;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -15,6 +17,35 @@ import java.util.function.Function;
 public record Weights(Tensor embed, Layer[] layers, Tensor finalNorm, Tensor lmHead) {
     /** The Hugging Face names of the tensors outside the layers (those inside: {@link Part#name}). */
     public static final String EMBED = "model.embed_tokens.weight", FINAL_NORM = "model.norm.weight", LM_HEAD = "lm_head.weight";
+
+    /** Every tensor under its Hugging Face name, in load order (a tied LM head once, as the embedding). */
+    public Map<String, Tensor> named() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put(EMBED, embed);
+        for (int l = 0; l < layers.length; l++)
+            for (Part p : Part.values()) {
+                Tensor t = p.of(layers[l]);
+                if (t != null) out.put(p.name(l), t);
+            }
+        out.put(FINAL_NORM, finalNorm);
+        if (lmHead != embed) out.put(LM_HEAD, lmHead);
+        return out;
+    }
+
+    /**
+     * "tensor 'NAME' holds NaN at element I" for the first tensor of {@code named} with a NaN or infinite element, or
+     * null when all are finite: what a NaN loss or NaN logits are traced to (a full scan, so only after one is seen).
+     */
+    public static String nonFinite(Map<String, Tensor> named) {
+        for (Map.Entry<String, Tensor> e : named.entrySet()) {
+            Tensor t = e.getValue();
+            for (long i = 0; i < t.numel(); i++) {
+                float v = t.getFloat(i);
+                if (!Float.isFinite(v)) return "tensor '" + e.getKey() + "' holds " + v + " at element " + i;
+            }
+        }
+        return null;
+    }
 
     /**
      * One decoder layer, model.layers.{i}.*; each component's name and shape is its {@link Part}.

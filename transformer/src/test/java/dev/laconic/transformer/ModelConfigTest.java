@@ -78,6 +78,9 @@ class ModelConfigTest {
         assertRefused(c -> c.putObject("rope_scaling").put("rope_type", "yarn"), "rope_type");
         assertRefused(c -> c.remove("hidden_size"), "hidden_size");
         assertRefused(c -> c.put("num_key_value_heads", 5), "num_key_value_heads");
+        // issue 21 item 8: a size of 0 names its field (was "sizes must be positive")
+        assertRefused(c -> c.put("num_hidden_layers", 0), "num_hidden_layers must be positive, is 0");
+        assertRefused(c -> c.put("vocab_size", -3), "vocab_size must be positive");
     }
 
     private void assertRefused(java.util.function.Consumer<ObjectNode> edit, String field) throws Exception {

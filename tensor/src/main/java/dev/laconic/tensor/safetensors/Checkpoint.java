@@ -19,7 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A model's tensors: one safetensors file, or a directory of shards named by
@@ -31,6 +33,12 @@ import java.util.TreeMap;
  * names the file, the tensor and the reason. A sharded checkpoint must be consistent: every shard
  * present and valid, each tensor in exactly one shard, the one the index names, and no tensor in a
  * shard that the index does not list.
+ *
+ * <p>A file changed in place while it is mapped ({@link SafetensorsFile#checkUnchanged}) is caught where it is cheap to
+ * look: at open, at every {@link #tensor} and at every {@link #checkUnchanged} (the transformer calls it before each
+ * forward). A read that faults anyway (the file shrank during the call) raises {@link InternalError} in bulk copies and
+ * plain reads, which {@link #explain} turns into the one-line fault naming the file; a fault inside compiled vector
+ * code cannot be intercepted and ends the JVM (README, "Reliability").
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String INDEX_FILE = "model.safetensors.index.json";
@@ -47,6 +55,8 @@ public final class Checkpoint implements AutoCloseable {
     private final TreeMap<String, SafetensorsFile> owner; // tensor name -> the file holding it
     private final Map<String, String> metadata;
     private volatile boolean closed;
+    /** The checkpoints open now, so that a fault with no file named ({@link #explain}) can be traced to its file. */
+    private static final Set<Checkpoint> OPEN = ConcurrentHashMap.newKeySet();
 
     private Checkpoint(Path path, Arena arena, List<SafetensorsFile> files,
                        TreeMap<String, SafetensorsFile> owner, Map<String, String> metadata) {
@@ -55,6 +65,7 @@ public final class Checkpoint implements AutoCloseable {
         this.files = List.copyOf(files);
         this.owner = owner;
         this.metadata = Collections.unmodifiableMap(metadata);
+        OPEN.add(this);
     }
 
     /**
@@ -213,10 +224,33 @@ public final class Checkpoint implements AutoCloseable {
         return f;
     }
 
-    /** A zero-copy, read-only view of the mapped tensor, valid until {@link #close()}. */
+    /** A zero-copy, read-only view of the mapped tensor, valid until {@link #close()}; refused when its file changed. */
     public Tensor tensor(String name) {
         if (closed) throw new IllegalStateException("checkpoint " + path + " is closed");
-        return fileOf(name).tensor(name);
+        SafetensorsFile f = fileOf(name);
+        f.checkUnchanged();
+        return f.tensor(name);
+    }
+
+    /** Throws {@link SafetensorsException} naming the first file changed on disk since it was opened. */
+    public void checkUnchanged() {
+        if (!closed) for (SafetensorsFile f : files) f.checkUnchanged();
+    }
+
+    /**
+     * The fault behind {@code e} (the JVM's {@code InternalError} for a read of a mapped page that is gone): the
+     * {@link SafetensorsException} naming the open file that changed on disk, with {@code e} as its cause; or
+     * {@code e} itself when no open file changed.
+     */
+    public static Throwable explain(InternalError e) {
+        for (Checkpoint ck : OPEN) {
+            try {
+                ck.checkUnchanged();
+            } catch (SafetensorsException changed) {
+                return new SafetensorsException(changed.file(), changed.tensor(), changed.reason(), e);
+            }
+        }
+        return e;
     }
 
     /** Unmaps every file; tensors obtained from this checkpoint must not be used afterwards. */
@@ -224,6 +258,7 @@ public final class Checkpoint implements AutoCloseable {
     public void close() {
         if (closed) return;
         closed = true;
+        OPEN.remove(this);
         arena.close();
     }
 

@@ -19,9 +19,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -30,6 +33,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -46,6 +50,12 @@ import java.util.TreeMap;
  * <p>The header is read and validated with plain reads before anything is mapped, so a bad file maps
  * nothing; its length is bounded before any buffer is sized by it, so a hostile length cannot cause an
  * OutOfMemoryError. The JSON is parsed as a stream: memory stays a small multiple of the header size.
+ *
+ * <p>A mapping is only as good as the file under it: a file truncated or rewritten in place while mapped ({@code cp
+ * new old} over a model in use) makes reads of the lost pages fault. The file's identity (size, modification time,
+ * file key) is recorded at open; {@link #checkUnchanged} compares it (one {@code stat}) and names the file when it was
+ * changed in place. A file replaced by a rename ({@code mv new old}) or deleted leaves the mapped old file whole and
+ * is not an error.
  */
 public final class SafetensorsFile {
     /** The header size limit Hugging Face's reader uses too; real headers are well under 10 MB. */
@@ -98,14 +108,32 @@ public final class SafetensorsFile {
 
     private record Header(Map<String, String> metadata, List<Entry> entries) {}
 
+    /** What identifies the file's contents between two looks: size, modification time and file key (inode). */
+    private record Identity(long size, FileTime modified, Object key) {
+        static Identity of(Path path) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
+            return new Identity(a.size(), a.lastModifiedTime(), a.fileKey());
+        }
+
+        /** Same file (or a platform without file keys), whose size or time moved. */
+        boolean changedInPlace(Identity now) {
+            return Objects.equals(key, now.key) && (size != now.size || !modified.equals(now.modified));
+        }
+
+        @Override
+        public String toString() { return size + " bytes, modified " + modified; }
+    }
+
     private final Path path;
+    private final Identity identity;
     private final long fileSize;
     private final MemorySegment data; // the data area: file bytes [8 + N, fileSize)
     private final Map<String, String> metadata;
     private final TreeMap<String, Entry> entries;
 
-    private SafetensorsFile(Path path, long fileSize, MemorySegment data, Header header) {
+    private SafetensorsFile(Path path, Identity identity, long fileSize, MemorySegment data, Header header) {
         this.path = path;
+        this.identity = identity;
         this.fileSize = fileSize;
         this.data = data;
         this.metadata = Collections.unmodifiableMap(header.metadata());
@@ -119,6 +147,7 @@ public final class SafetensorsFile {
      */
     public static SafetensorsFile map(Path path, Arena arena) {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            Identity before = Identity.of(path);
             long size = ch.size();
             if (size < 8)
                 throw new SafetensorsException(path, null, "file is " + size
@@ -136,7 +165,10 @@ public final class SafetensorsFile {
             readFully(ch, json, 8, path);
             Header header = parseHeader(path, json.array(), size - 8 - n);
             MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return new SafetensorsFile(path, size, all.asSlice(8 + n), header);
+            SafetensorsFile f = new SafetensorsFile(path, before, size, all.asSlice(8 + n), header);
+            if (ch.size() != size) throw f.changed(size + " bytes", ch.size() + " bytes", "while it was being opened");
+            f.checkUnchanged();   // a file that moved while it was read is refused, never half used
+            return f;
         } catch (NoSuchFileException e) {
             throw new SafetensorsException(path, null, "file not found", e);
         } catch (AccessDeniedException e) {
@@ -144,6 +176,26 @@ public final class SafetensorsFile {
         } catch (IOException e) {
             throw new SafetensorsException(path, null, "cannot read: " + e, e);
         }
+    }
+
+    /**
+     * Throws {@link SafetensorsException} naming this file when it was truncated, grown or rewritten in place since it
+     * was opened: its mapped bytes are no longer the ones validated (reads of pages past a new end fault).
+     */
+    public void checkUnchanged() {
+        Identity now;
+        try {
+            now = Identity.of(path);
+        } catch (IOException e) {
+            return;   // deleted or renamed away: the mapped old file stays whole until it is unmapped
+        }
+        if (identity.changedInPlace(now)) throw changed(identity.toString(), now.toString(), "while in use");
+    }
+
+    private SafetensorsException changed(String was, String now, String when) {
+        return new SafetensorsException(path, null, "file changed on disk " + when + " (was " + was + ", now " + now
+                + "): its memory-mapped tensors are no longer the ones read; replace a file in use by writing a new one"
+                + " and renaming it over (mv), not by copying over it (cp)");
     }
 
     private static void readFully(FileChannel ch, ByteBuffer buf, long pos, Path path) throws IOException {

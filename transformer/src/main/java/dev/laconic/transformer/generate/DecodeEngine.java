@@ -2,6 +2,7 @@ package dev.laconic.transformer.generate;
 
 import dev.laconic.transformer.KVCache;
 import dev.laconic.transformer.ModelConfig;
+import dev.laconic.transformer.Weights;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 
 import java.util.ArrayDeque;
@@ -257,6 +258,7 @@ public final class DecodeEngine {
             // the prompt alone: its rows go through exactly the products a one-prompt call runs
             KVCache prefill = new KVCache(cfg, r.prompt.length + r.gc.maxTokens());
             float[] logits = gen.model().nextLogits(new int[][]{r.prompt}, new KVCache[]{prefill}).floatArray();
+            checkFinite(logits, vocab);
             boolean thinking = gen.opensThinking(r.prompt);
             int n = r.gc.samples();
             for (int s = 0; s < n; s++) {   // n samples share the prefill
@@ -266,6 +268,19 @@ public final class DecodeEngine {
                 if (q.finish == null) live.add(q);
                 else leave(q);
             }
+        }
+    }
+
+    /**
+     * Refuses a prompt's first logits when one is NaN or infinite (a sampler would pick id 0, {@code <pad>}, forever),
+     * naming the weight that is not finite when there is one (a scan, only then).
+     */
+    private void checkFinite(float[] logits, int vocab) {
+        for (int i = 0; i < vocab; i++) {
+            if (Float.isFinite(logits[i])) continue;
+            String weight = Weights.nonFinite(gen.model().weights().named());
+            throw new IllegalStateException("the model's first logits are not finite (logit " + i + " is " + logits[i] + "): "
+                    + (weight != null ? weight + " (a corrupt checkpoint)" : "every weight is finite; the activations overflowed"));
         }
     }
 
