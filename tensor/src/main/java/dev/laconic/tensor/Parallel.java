@@ -11,8 +11,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * was built on, and decoding one token makes ~200 parallel calls. Here the caller publishes a job
  * by bumping a volatile generation counter; workers that are spinning see it within a few hundred
  * nanoseconds, take chunks of the range from an atomic cursor, and count themselves done. The
- * caller works too, then spins until every worker is done. Idle workers spin ~50 µs, then park, so
- * an idle pool costs no CPU.
+ * caller works too, then closes the job and spins until every worker that joined it is done: it
+ * never waits for a worker that has not started (on a loaded machine a descheduled worker used to
+ * hold every call up until the OS ran it, only for it to find no chunk left; profiled under load,
+ * that wait was half the caller's samples in a decode). Idle workers spin ~50 µs, then park, so an
+ * idle pool costs no CPU.
  *
  * <p>Thread count: {@code -Dlaconic.threads=N}, else the number of available processors. Nested
  * calls (a kernel calling a kernel from inside a worker) and calls from a second thread while the
@@ -37,7 +40,8 @@ public final class Parallel {
     private static Range body;
     private static int n, grain;
     private static final AtomicInteger cursor = new AtomicInteger();
-    private static final AtomicInteger pending = new AtomicInteger();
+    private static final AtomicInteger joined = new AtomicInteger();   // workers inside the current job
+    private static volatile boolean open;                               // whether a worker may still join it
     private static volatile long generation;
     private static volatile Throwable failure;
 
@@ -70,8 +74,8 @@ public final class Parallel {
             Parallel.grain = grain;
             failure = null;
             cursor.set(0);
-            pending.set(WORKERS.length);
-            generation++;                                // publish (volatile write)
+            open = true;                                 // publish (volatile write: the job's fields before it)
+            generation++;
             for (Thread t : WORKERS) LockSupport.unpark(t);
             INSIDE.set(true);
             try {
@@ -79,7 +83,11 @@ public final class Parallel {
             } finally {
                 INSIDE.set(false);
             }
-            while (pending.get() != 0) Thread.onSpinWait();
+            // every chunk is taken; close the job, then wait for the workers inside it. A worker counts itself in
+            // before it reads `open` and the caller closes before it reads the count (both volatile): either the
+            // caller sees the worker and waits, or the worker sees the job closed and stays out.
+            open = false;
+            while (joined.get() != 0) Thread.onSpinWait();
             Parallel.body = null;
             Throwable f = failure;
             if (f != null) {
@@ -113,8 +121,9 @@ public final class Parallel {
                 else LockSupport.parkNanos(1_000_000);
             }
             seen = generation;
-            work();
-            pending.decrementAndGet();
+            joined.incrementAndGet();
+            if (open) work();   // a later job's, if one opened meanwhile: its caller waits for it too
+            joined.decrementAndGet();
         }
     }
 }

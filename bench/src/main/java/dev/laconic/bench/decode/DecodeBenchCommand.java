@@ -58,8 +58,16 @@ public final class DecodeBenchCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1") Source source;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "matrices held as bf16 or f32 (default: ${DEFAULT-VALUE})")
-    String dtype;
+    @Option(names = "--dtype", defaultValue = "bf16", split = ",", paramLabel = "DTYPE",
+            description = {"matrices held as these dtypes (DType names, e.g. bf16,f32), each measured in turn in this process;",
+                    "random weights are written as f32 for f32 and as bf16 for every other dtype (default: ${DEFAULT-VALUE})"})
+    List<String> dtypes;
+
+    @Option(names = "--batch", split = ",", paramLabel = "B",
+            description = {"also decode B sequences together through the DecodeEngine (rows tgG with batch B): B + B/2",
+                    "sequences of G/2 to 3G/2 tokens, at most B live, a finished one leaves and a waiting one joins;",
+                    "bound min(B x bandwidth bound, F32 GEMM bound); e.g. 1,8,32,128 (default: none)"})
+    List<Integer> batches = new ArrayList<>();
 
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
     Integer threads;
@@ -105,16 +113,14 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             if (Parallel.threads() != threads)
                 throw new IllegalStateException("the worker pool already runs " + Parallel.threads() + " threads; cannot change to " + threads);
         }
-        DType keep = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "bf16" -> DType.BF16;
-            case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, not " + dtype);
-        };
+        List<DType> keeps = parseDtypes(dtypes);
+        for (int b : batches) if (b < 1) throw new IllegalArgumentException("--batch sizes must be >= 1, not " + b);
         DecodeRuns.Settings s = new DecodeRuns.Settings(promptTokens, genTokens, reps, context, seed);
         ModelConfig cfg = source.model != null ? ModelConfig.load(source.model) : HfDirectory.readConfig(source.randomConfig);
         if (writeModel != null && source.randomConfig == null) throw new IllegalArgumentException("--write-model needs --random-config");
-        if (s.positionsNeeded() > cfg.maxPositions())
-            throw new IllegalArgumentException(s.positionsNeeded() + " positions needed, the model supports " + cfg.maxPositions());
+        int positions = Math.max(s.positionsNeeded(), batches.isEmpty() ? 0 : BatchRuns.positionsNeeded(genTokens));
+        if (positions > cfg.maxPositions())
+            throw new IllegalArgumentException(positions + " positions needed, the model supports " + cfg.maxPositions());
 
         Backend modelBackend = backend.backend();    // first: a missing backend is reported before any measuring
         // 1. the bounds, before any weight is in memory: the device's own when the backend probes one, else this CPU's
@@ -138,56 +144,110 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             log.printf(Locale.ROOT, "bench decode: F32 GEMM %s: %.1f GFLOP/s; RSS %.3f GB%n", gemm.shape(), gemmGflops, ProcessMemory.rssBytes() / 1e9);
         }
 
-        // 2. random weights: made and written by a child JVM, so they never sit in this heap
-        Path dir = source.model;
-        boolean temporary = false;
-        if (dir == null) {
-            temporary = writeModel == null;
-            dir = temporary ? Files.createTempDirectory("laconic-bench-model-") : writeModel;
-            long w0 = System.nanoTime();
-            HfDirectory.writeRandom(dir, source.randomConfig, cfg, seed, keep);
-            log.printf(Locale.ROOT, "bench decode: random model (seed %d) in %s after %.1f s%n", seed, dir, (System.nanoTime() - w0) * 1e-9);
-        }
+        // 2. per dtype: the directory (random weights are made and written by a child JVM, so they never sit in this
+        // heap; one directory per stored dtype), then our rows on it as generate runs it; the peak-RSS mark starts there
+        Map<DType, Path> written = new LinkedHashMap<>();
+        List<DecodeReport.Row> rows = new ArrayList<>();
+        Map<String, Object> model = null, memory = null, memoryByDtype = new LinkedHashMap<>(), jlamaInfo = null;
         try {
-            // 3. our rows, on the memory-mapped directory as generate runs it; the peak-RSS mark starts here
-            System.gc();
-            boolean peakReset = ProcessMemory.resetPeak();
-            ProcessMemory.resetHeapPeaks();
-            long rssBefore = ProcessMemory.rssBytes();
-            ModelCost cost;
-            List<DecodeRuns.Result> results;
-            String engine;
-            long peak, heapPeakCommitted, heapPeakUsed;
-            try (Model m = Model.load(dir, keep, modelBackend)) {
-                cost = ModelCost.of(cfg, m.transformer().weights());
-                log.printf(Locale.ROOT, "bench decode: weights %.2f GB mapped; RSS %.3f GB%n", cost.weightBytes() / 1e9, rssBefore / 1e9);
-                Engine.Laconic ours = new Engine.Laconic(m.transformer());
-                engine = ours.name();
-                results = DecodeRuns.run(ours, s, cfg.vocab(), log);
-                peak = ProcessMemory.peakRssBytes();
-                heapPeakCommitted = ProcessMemory.heapPeakCommittedBytes();
-                heapPeakUsed = ProcessMemory.heapPeakUsedBytes();
+            for (DType keep : keeps) {
+                Path dir = source.model;
+                if (dir == null) {
+                    DType stored = keep == DType.F32 ? DType.F32 : DType.BF16;
+                    dir = written.get(stored);
+                    if (dir == null) {
+                        dir = writeModel == null ? Files.createTempDirectory("laconic-bench-model-")
+                                : written.isEmpty() ? writeModel : writeModel.resolveSibling(writeModel.getFileName() + "-" + name(stored));
+                        written.put(stored, dir);
+                        long w0 = System.nanoTime();
+                        HfDirectory.writeRandom(dir, source.randomConfig, cfg, seed, stored);
+                        log.printf(Locale.ROOT, "bench decode: random model (seed %d, %s) in %s after %.1f s%n", seed, name(stored), dir,
+                                (System.nanoTime() - w0) * 1e-9);
+                    }
+                }
+                Measured m = measure(dir, keep, cfg, modelBackend, s, bandwidth, gemmGflops, log);
+                rows.addAll(m.rows);
+                Map<String, Object> mem = memoryInfo(m.cost, m.peak, m.peakReset, m.rssBefore, m.heapPeakCommitted, m.heapPeakUsed, s);
+                memoryByDtype.put(name(keep), mem);
+                if (model == null) {
+                    model = modelInfo(cfg, m.cost, keep);
+                    memory = new LinkedHashMap<>(mem);
+                    // 3. Jlama on the first directory, in a child JVM, against our rows of that dtype
+                    if (jlama) {
+                        System.gc();
+                        JlamaPeer.Outcome o = JlamaPeer.run(dir, nThreads, cfg.vocab(), s, log);
+                        for (DecodeRuns.Result r : o.results())
+                            rows.add(DecodeReport.Row.of(o.engine(), name(keep), r, m.cost, bandwidth, gemmGflops));
+                        jlamaInfo = jlamaInfo(o, m.results);
+                    }
+                }
             }
-            List<DecodeReport.Row> rows = new ArrayList<>();
-            for (DecodeRuns.Result r : results) rows.add(DecodeReport.Row.of(engine, r, cost, bandwidth, gemmGflops));
-
-            // 4. Jlama on the same directory, in a child JVM
-            Map<String, Object> jlamaInfo = null;
-            if (jlama) {
-                System.gc();
-                JlamaPeer.Outcome o = JlamaPeer.run(dir, nThreads, cfg.vocab(), s, log);
-                for (DecodeRuns.Result r : o.results()) rows.add(DecodeReport.Row.of(o.engine(), r, cost, bandwidth, gemmGflops));
-                jlamaInfo = jlamaInfo(o, results);
-            }
-
-            DecodeReport report = new DecodeReport(rows, modelInfo(cfg, cost, keep), machineInfo(nThreads, bandwidth, gemm, gemmGflops, device.map(DeviceLimits::device).orElse(null)),
-                    memoryInfo(cost, peak, peakReset, rssBefore, heapPeakCommitted, heapPeakUsed, s), jlamaInfo);
+            if (keeps.size() > 1) memory.put("by_dtype", memoryByDtype);
+            DecodeReport report = new DecodeReport(rows, model, machineInfo(nThreads, bandwidth, gemm, gemmGflops, device.map(DeviceLimits::device).orElse(null)),
+                    memory, jlamaInfo);
             System.out.println(json ? report.toJson() : report.toTable());
             return 0;
         } finally {
-            if (temporary) deleteTree(dir);
+            if (writeModel == null) for (Path dir : written.values()) deleteTree(dir);
         }
     }
+
+    /** One dtype's measurements: rows, the cost they are against, the memory figures. */
+    private record Measured(List<DecodeReport.Row> rows, List<DecodeRuns.Result> results, ModelCost cost, long peak, boolean peakReset,
+                            long rssBefore, long heapPeakCommitted, long heapPeakUsed) {}
+
+    /** The model at dir held as keep: the single-sequence rows (DecodeRuns), then the batched rows (BatchRuns). */
+    private Measured measure(Path dir, DType keep, ModelConfig cfg, Backend modelBackend, DecodeRuns.Settings s, double bandwidth,
+                             double gemmGflops, PrintStream log) throws IOException {
+        System.gc();
+        boolean peakReset = ProcessMemory.resetPeak();
+        ProcessMemory.resetHeapPeaks();
+        long rssBefore = ProcessMemory.rssBytes();
+        List<DecodeReport.Row> rows = new ArrayList<>();
+        try (Model m = Model.load(dir, keep, modelBackend)) {
+            ModelCost cost = ModelCost.of(cfg, m.transformer().weights());
+            log.printf(Locale.ROOT, "bench decode: %s: weights %.2f GB mapped; RSS %.3f GB%n", name(keep), cost.weightBytes() / 1e9, rssBefore / 1e9);
+            Engine.Laconic ours = new Engine.Laconic(m.transformer());
+            List<DecodeRuns.Result> results = DecodeRuns.run(ours, s, cfg.vocab(), log);
+            for (DecodeRuns.Result r : results) rows.add(DecodeReport.Row.of(ours.name(), name(keep), r, cost, bandwidth, gemmGflops));
+            for (int b : batches) {
+                BatchRuns.Result r = BatchRuns.run(m.transformer(), b, genTokens, seed, cfg.vocab(), log);
+                rows.add(DecodeReport.Row.batched(ours.name() + " DecodeEngine", name(keep), genTokens, r, cost, bandwidth, gemmGflops,
+                        DecodeRuns.TG_PREFILL + genTokens / 2.0));
+            }
+            return new Measured(rows, results, cost, ProcessMemory.peakRssBytes(), peakReset, rssBefore,
+                    ProcessMemory.heapPeakCommittedBytes(), ProcessMemory.heapPeakUsedBytes());
+        }
+    }
+
+    /** --dtype's names as DTypes (any case), in order, each once. */
+    static List<DType> parseDtypes(List<String> names) {
+        List<DType> out = new ArrayList<>();
+        for (String n : names) {
+            DType d;
+            try {
+                d = DType.valueOf(n.strip().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                d = null;
+            }
+            if (d == null || d == DType.I32 || d == DType.F16)
+                throw new IllegalArgumentException("--dtype: unknown or unsupported dtype '" + n + "' (known: " + knownDtypes() + ")");
+            if (!out.contains(d)) out.add(d);
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("--dtype needs at least one dtype");
+        return out;
+    }
+
+    private static String knownDtypes() {
+        List<String> k = new ArrayList<>();
+        for (DType d : DType.values()) if (d != DType.I32 && d != DType.F16) k.add(name(d));
+        return String.join(", ", k);
+    }
+
+    static String name(DType d) {
+        return d.name().toLowerCase(Locale.ROOT);
+    }
+
     private Map<String, Object> modelInfo(ModelConfig cfg, ModelCost cost, DType keep) {
         Map<String, Object> m = new LinkedHashMap<>();
         String source = this.source.model != null ? this.source.model.toString()
@@ -238,6 +298,8 @@ public final class DecodeBenchCommand implements Callable<Integer> {
                                                   long heapPeakUsed, DecodeRuns.Settings s) {
         Map<String, Object> m = new LinkedHashMap<>();
         int capacity = s.positionsNeeded();
+        m.put("weights_gb", DecodeReport.round(cost.weightBytes() / 1e9));
+        m.put("peak_rss_gb", DecodeReport.round(peak / 1e9));
         m.put("peak_rss_bytes", peak);
         m.put("weight_bytes", cost.weightBytes());
         m.put("peak_rss_minus_weight_bytes", peak - cost.weightBytes());

@@ -56,6 +56,15 @@ record ModelCost(ModelConfig cfg, long matrixBytesPerToken, long weightBytes, lo
         return 2.0 * layerMatrixParams + 2.0 * cfg.vocab() * cfg.hidden() / t + attention;
     }
 
+    /**
+     * FLOPs of one decoded token with `positions` cached positions: every matrix once (2 per parameter), the
+     * LM head, and attention over the cache. Batched decoding is bound by this at our GEMM rate once B tokens'
+     * worth of arithmetic takes longer than one pass over the weights.
+     */
+    double decodeFlopsPerToken(double positions) {
+        return 2.0 * layerMatrixParams + 2.0 * cfg.vocab() * cfg.hidden() + cfg.layers() * 4.0 * cfg.heads() * cfg.headDim() * positions;
+    }
+
     /** Bytes of K and V (F32) a decode step at `position` cached positions reads. */
     long kvBytesRead(long positions) {
         return positions * cfg.layers() * 2L * cfg.kvHeads() * cfg.headDim() * Float.BYTES;

@@ -59,6 +59,10 @@ class DecodeBenchCommandTest {
         Files.writeString(cfg, CONFIG);
         List<String> args = new ArrayList<>(List.of("--random-config", cfg.toString(), "--dtype", "f32", "--prompt-tokens", "8",
                 "--gen-tokens", "4", "--reps", "" + reps, "--context", "24", "--bandwidth-mib", "16", "--json"));
+        for (int i = 0; i + 1 < extra.length; i += 2) {   // an option given in extra replaces its default above
+            int at = args.indexOf(extra[i]);
+            if (at >= 0) args.subList(at, at + 2).clear();
+        }
         args.addAll(List.of(extra));
         Run r = run(args.toArray(String[]::new));
         assertEquals(0, r.rc, "exit code; stdout: " + r.out);
@@ -118,6 +122,66 @@ class DecodeBenchCommandTest {
         assertEquals(dir.toString(), mapped.at("/model/source").asText());
     }
 
+    /**
+     * --dtype f32,bf16 and --batch 1,3 in one run: every row names its batch and dtype, each dtype has its pp/tg rows
+     * and one batched row per B, a batched row's bound is the smaller of B × the bandwidth bound and the GEMM bound
+     * and its ratio the quotient; memory has weights_gb and peak_rss_gb and, with two dtypes, one entry per dtype.
+     */
+    @Test
+    void dtypeListAndBatchRows() throws Exception {
+        JsonNode root = json(1, "--dtype", "f32,bf16", "--batch", "1,3", "--context", "0");
+        List<String> seen = new ArrayList<>();
+        for (JsonNode r : root.get("rows")) {
+            List<String> keys = new ArrayList<>();
+            r.fieldNames().forEachRemaining(keys::add);
+            assertEquals(List.of("test", "batch", "dtype", "tokens_per_s", "bound_tokens_per_s", "ratio_to_bound", "weight_gb_per_s"),
+                    keys.subList(0, 7), "the issue's fields first, in order: " + r);
+            seen.add(r.get("dtype").asText() + " " + r.get("test").asText() + " b" + r.get("batch").asInt());
+            if (!r.has("sequences")) continue;
+            int b = r.get("batch").asInt();
+            assertEquals(b + (b + 1) / 2, r.get("sequences").asInt(), "B + B/2 sequences: " + r);
+            double memory = r.get("bandwidth_bound_tokens_per_s").asDouble(), compute = r.get("gemm_bound_tokens_per_s").asDouble();
+            assertEquals(Math.min(memory, compute), r.get("bound_tokens_per_s").asDouble(), 2e-3 * Math.min(memory, compute), r.toString());
+            double want = r.get("tokens_per_s").asDouble() / r.get("bound_tokens_per_s").asDouble();
+            assertEquals(want, r.get("ratio_to_bound").asDouble(), 2e-3 * want, r.toString());
+            assertTrue(r.get("sequence_ms_per_token_p50").asDouble() <= r.get("sequence_ms_per_token_max").asDouble(), r.toString());
+            // lengths 2 .. 6 tokens (G = 4): every token but each sequence's first (from its prefill) is decoded
+            int total = 0;
+            for (int len : BatchRuns.lengths(b, 4, 42)) total += len - 1;
+            assertEquals(total, r.get("decoded_tokens").asInt(), r.toString());
+        }
+        assertEquals(List.of("f32 pp8 b1", "f32 tg4 b1", "f32 tg4 b1", "f32 tg4 b3", "bf16 pp8 b1", "bf16 tg4 b1", "bf16 tg4 b1", "bf16 tg4 b3"), seen);
+        JsonNode mem = root.get("memory");
+        assertEquals(root.at("/model/weight_bytes").asDouble() / 1e9, mem.get("weights_gb").asDouble(), 1e-3 * mem.get("weights_gb").asDouble());
+        assertEquals(mem.get("peak_rss_bytes").asDouble() / 1e9, mem.get("peak_rss_gb").asDouble(), 1e-3 * mem.get("peak_rss_gb").asDouble());
+        assertEquals("f32", root.at("/model/dtype").asText(), "model and memory describe the first dtype");
+        assertEquals(mem.get("weights_gb").asDouble() / 2, mem.at("/by_dtype/bf16/weights_gb").asDouble(), 1e-3, "bf16 is half the bytes");
+    }
+
+    /** The lengths of a batch row: G/2 … 3G/2, B + ⌈B/2⌉ of them, mean ≈ G, not all equal (sequences leave at different steps). */
+    @Test
+    void batchLengthsSpreadAroundG() {
+        int[] len = BatchRuns.lengths(8, 128, 42);
+        assertEquals(12, len.length);
+        int min = Integer.MAX_VALUE, max = 0;
+        double sum = 0;
+        for (int l : len) { min = Math.min(min, l); max = Math.max(max, l); sum += l; }
+        assertEquals(64, min);
+        assertEquals(192, max);
+        assertEquals(128, sum / len.length, 1);
+        assertArrayEquals(len, BatchRuns.lengths(8, 128, 42), "the seed fixes the order");
+        assertEquals(2, BatchRuns.lengths(1, 4, 42).length);
+    }
+
+    @Test
+    void dtypeNamesParseThroughDType() {
+        assertEquals(List.of(dev.laconic.tensor.DType.BF16, dev.laconic.tensor.DType.F32),
+                DecodeBenchCommand.parseDtypes(List.of("bf16", " F32", "bf16")));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DecodeBenchCommand.parseDtypes(List.of("bf16", "int4")));
+        assertTrue(e.getMessage().contains("'int4'") && e.getMessage().contains("bf16"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> DecodeBenchCommand.parseDtypes(List.of("i32")));
+    }
+
     @Test
     void badArgumentsFailWithoutOutput() throws Exception {
         Path cfg = tmp.resolve("config.json");
@@ -129,5 +193,11 @@ class DecodeBenchCommandTest {
         assertNotEquals(0, r.rc, "--model and --random-config exclude each other");
         r = run("--random-config", cfg.toString(), "--prompt-tokens", "600");
         assertNotEquals(0, r.rc, "more positions than max_position_embeddings");
+        r = run("--random-config", cfg.toString(), "--batch", "8,0", "--json");
+        assertNotEquals(0, r.rc, "a batch of 0");
+        assertEquals("", r.out);
+        r = run("--random-config", cfg.toString(), "--dtype", "bf16,int4", "--json");
+        assertNotEquals(0, r.rc, "an unknown dtype");
+        assertEquals("", r.out);
     }
 }

@@ -51,6 +51,7 @@ public final class DecodeEngine {
     private final int maxSequences;
     private final Deque<Request> waiting = new ArrayDeque<>();     // guarded by this
     private final List<Seq> live = new ArrayList<>();               // stepping thread only
+    private long prefillNanos;                                      // stepping thread only
 
     /**
      * @param maxSequences live sequences decoded together at most (vLLM's max_num_seqs); a request waits until its n
@@ -174,6 +175,9 @@ public final class DecodeEngine {
         }
     }
 
+    /** Nanoseconds the steps so far spent prefilling admitted prompts (benchmarks: the decode time is the rest). */
+    public long prefillNanos() { return prefillNanos; }
+
     /** Live sequences (stepping thread). */
     public int live() { return live.size(); }
 
@@ -256,8 +260,10 @@ public final class DecodeEngine {
                 waiting.poll();
             }
             // the prompt alone: its rows go through exactly the products a one-prompt call runs
+            long t0 = System.nanoTime();
             KVCache prefill = new KVCache(cfg, r.prompt.length + r.gc.maxTokens());
             float[] logits = gen.model().nextLogits(new int[][]{r.prompt}, new KVCache[]{prefill}).floatArray();
+            prefillNanos += System.nanoTime() - t0;
             checkFinite(logits, vocab);
             boolean thinking = gen.opensThinking(r.prompt);
             int n = r.gc.samples();
