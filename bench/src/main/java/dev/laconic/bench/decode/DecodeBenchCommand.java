@@ -58,7 +58,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true, multiplicity = "1") Source source;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "matrices held as bf16 or f32 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "bf16", description = "matrices held as bf16, f32 or q8 (Q8_0, quantised at load from the BF16 files) (default: ${DEFAULT-VALUE})")
     String dtype;
 
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
@@ -108,7 +108,8 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         DType keep = switch (dtype.toLowerCase(Locale.ROOT)) {
             case "bf16" -> DType.BF16;
             case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException("--dtype must be bf16 or f32, not " + dtype);
+            case "q8" -> DType.Q8_0;
+            default -> throw new IllegalArgumentException("--dtype must be bf16, f32 or q8, not " + dtype);
         };
         DecodeRuns.Settings s = new DecodeRuns.Settings(promptTokens, genTokens, reps, context, seed);
         ModelConfig cfg = source.model != null ? ModelConfig.load(source.model) : HfDirectory.readConfig(source.randomConfig);
@@ -145,7 +146,7 @@ public final class DecodeBenchCommand implements Callable<Integer> {
             temporary = writeModel == null;
             dir = temporary ? Files.createTempDirectory("laconic-bench-model-") : writeModel;
             long w0 = System.nanoTime();
-            HfDirectory.writeRandom(dir, source.randomConfig, cfg, seed, keep);
+            HfDirectory.writeRandom(dir, source.randomConfig, cfg, seed, keep == DType.Q8_0 ? DType.BF16 : keep);
             log.printf(Locale.ROOT, "bench decode: random model (seed %d) in %s after %.1f s%n", seed, dir, (System.nanoTime() - w0) * 1e-9);
         }
         try {
