@@ -57,20 +57,23 @@ final class Q8Kernels {
         return Float.float16ToFloat(s.get(I16_LE, at));
     }
 
-    /** Elements i .. i+L-1 dequantised; they lie in one block when i is a multiple of L (rows are whole blocks). */
+    /**
+     * Elements i .. i+L-1 dequantised, for i a multiple of L (then they lie in one block: rows are whole
+     * blocks). Small so that it inlines into the packing loops (a FloatVector returned from a call that is
+     * not inlined is boxed).
+     */
     static FloatVector vec(MemorySegment s, long i) {
-        if (i % L != 0) {
-            float[] v = new float[L];
-            for (int j = 0; j < L; j++) v[j] = Q8.get(s, i + j);
-            return FloatVector.fromArray(F, v, 0);
-        }
         long at = i / Q8.BLOCK * Q8.BLOCK_BYTES;
         return widen(s, at + 2 + i % Q8.BLOCK).mul(scaleAt(s, at));
     }
 
-    /** dst[d .. d+L) = elements i .. i+L-1 dequantised (the packing loops' load). */
+    /** dst[d .. d+L) = elements i .. i+L-1 dequantised (the packing loops' load); any i. */
     static void dequantize(MemorySegment s, long i, float[] dst, int d) {
-        vec(s, i).intoArray(dst, d);
+        if (i % L == 0) {
+            vec(s, i).intoArray(dst, d);
+        } else {
+            for (int j = 0; j < L; j++) dst[d + j] = Q8.get(s, i + j);
+        }
     }
 
     /** y[t·n + j] (at yo) = Σ_p x[t·k + p] (at xo) · w[j, p] (+ b[j] at bo when b != null), w Q8_0 [n, k]. */
