@@ -19,17 +19,19 @@ final class Dtypes {
     private Dtypes() {}
 
     /** For --dtype's description. */
-    static final String AUTO = "auto (the checkpoint's own: BF16 stays BF16, zero-copy; F32 stays F32; F16 widens to F32), bf16 or f32";
+    static final String AUTO = "auto (the checkpoint's own: BF16 stays BF16, zero-copy; F32 stays F32; F16 widens to F32), bf16, f32 "
+            + "or q8 (8-bit blocks of 32 with an F16 scale, llama.cpp's Q8_0, quantised at load; a frozen base for LoRA)";
 
     private static final Set<Path> NOTED = new HashSet<>();
 
-    /** bf16 or f32; null for auto. */
+    /** bf16, f32 or q8; null for auto. */
     static DType parse(String s, String flag) {
         return switch (s.strip().toLowerCase(Locale.ROOT)) {
             case "auto" -> null;
             case "bf16" -> DType.BF16;
             case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException(flag + " must be auto, bf16 or f32, not " + s);
+            case "q8" -> DType.Q8_0;
+            default -> throw new IllegalArgumentException(flag + " must be auto, bf16, f32 or q8, not " + s);
         };
     }
 
@@ -47,11 +49,17 @@ final class Dtypes {
     /** The dtype a model directory is written in: {@code value}, or (null or auto) the base model's own. */
     static DType save(String value, Path base, String flag) throws IOException {
         DType asked = value == null ? null : parse(value, flag);
+        if (asked == DType.Q8_0)
+            throw new IllegalArgumentException(flag + " q8: a model directory is written in bf16 or f32 (q8 is a dtype to hold a base in memory)");
         return asked != null ? asked : Model.storedDtype(base);
     }
 
     static String label(DType d) {
-        return d == DType.BF16 ? "bf16" : "f32";
+        return switch (d) {
+            case BF16 -> "bf16";
+            case Q8_0 -> "q8";
+            default -> "f32";
+        };
     }
 
     private static synchronized boolean noteOnce(Path model) {

@@ -154,11 +154,7 @@ public final class TrainSftCommand implements Callable<Integer> {
     }
 
     static DType parseDtype(String s, String flag) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "bf16" -> DType.BF16;
-            case "f32" -> DType.F32;
-            default -> throw new IllegalArgumentException(flag + " must be bf16 or f32, not " + s);
-        };
+        return Dtypes.parse(s, flag);
     }
 
     /** A progress bar on a terminal (not under CI); otherwise one plain line per step. Both on stderr. */

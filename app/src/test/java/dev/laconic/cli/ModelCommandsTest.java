@@ -90,6 +90,21 @@ class ModelCommandsTest {
         }
     }
 
+    @Test
+    void scoreAtQ8IsTheQ8Library() throws Exception {
+        Path in = write("ids-q8.jsonl", "{\"ids\": [381, 12, 40, 7, 99, 5]}");
+        Run r = run("score", "--model", MODEL.toString(), "--dtype", "q8", "--in", in.toString());
+        assertEquals(0, r.exit(), r.err());
+        JsonNode lp = Jsonl.JSON.readTree(r.out().strip()).get("logprobs");
+        try (Model m = Model.load(MODEL, DType.Q8_0, new VectorOps())) {
+            float[] want = m.transformer().score(new int[]{381, 12, 40, 7, 99, 5});
+            for (int i = 0; i < 5; i++) assertEquals(want[i], lp.get(i).floatValue(), 1e-6);
+        }
+        Run bad = run("score", "--model", MODEL.toString(), "--dtype", "q4", "--in", in.toString());
+        assertNotEquals(0, bad.exit());
+        assertTrue(bad.err().contains("auto, bf16, f32 or q8"), bad.err());
+    }
+
     /**
      * With no --dtype the F32 golden checkpoint keeps its F32 weights: log-probs within 1e-4 of transformers' float64
      * values (transformer/src/test/resources/golden/qwen2.json); at an explicit --dtype bf16 they are rounded (and

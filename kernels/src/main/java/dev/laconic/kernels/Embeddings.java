@@ -33,7 +33,7 @@ final class Embeddings {
 
     private Embeddings() {}
 
-    /** out[T,C] = table[ids[t], :] for a table[V,C] in F32, BF16 or F16. */
+    /** out[T,C] = table[ids[t], :] for a table[V,C] in F32, BF16, F16 or Q8_0 (dequantised). */
     static void gather(Tensor table, int[] ids, Tensor out) {
         int vocab = table.dim(0), c = table.dim(1), t = ids.length;
         FloatView.requireF32(out, (long) t * c, "out");
@@ -58,6 +58,7 @@ final class Embeddings {
                         MemorySegment.copy(seg, I16_LE, row * Short.BYTES, bits, 0, c);
                         for (int j = 0; j < c; j++) oa[dst + j] = Float.float16ToFloat(bits[j]);
                     }
+                    case Q8_0 -> { for (int j = 0; j < c; j++) oa[dst + j] = dev.laconic.tensor.Q8.get(seg, row + j); }
                     case I32 -> throw new IllegalArgumentException("embedding table must be a float tensor: " + table);
                 }
             }

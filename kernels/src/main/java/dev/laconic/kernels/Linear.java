@@ -18,7 +18,8 @@ import jdk.incubator.vector.FloatVector;
  *   dW       dw[N,K] += dy[T,N]ᵀ · x[T,K]   A = dy read transposed, B = x (rows); accumulated
  * </pre>
  * Heap F32 activations are used in place; segment-backed ones are copied to the heap first (correct,
- * not the fast path). Weights of any float dtype are read in place from heap or mapped storage.
+ * not the fast path). Weights of any float dtype are read in place from heap or mapped storage;
+ * Q8_0 weights go to {@link Q8Kernels} for few rows and through the same packed GEMM for many.
  */
 final class Linear {
     /**
@@ -40,7 +41,9 @@ final class Linear {
         int yo = y.floatArray() != null ? y.floatOffset() : 0;
         float[] ba = b == null ? null : heap(b);
         int bo = b != null && b.floatArray() != null ? b.floatOffset() : 0;
-        if (t < GEMM_MIN_ROWS) {
+        if (t < GEMM_MIN_ROWS && w.dtype() == DType.Q8_0) {
+            Q8Kernels.matvec(xa, xo, t, k, Src.of(w), n, ba, bo, ya, yo);
+        } else if (t < GEMM_MIN_ROWS) {
             MatVec.forward(xa, xo, t, k, Src.of(w), n, ba, bo, ya, yo);
         } else {
             if (ba != null) for (int i = 0; i < t; i++) System.arraycopy(ba, bo, ya, yo + i * n, n);

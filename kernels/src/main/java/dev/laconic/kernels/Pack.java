@@ -81,7 +81,7 @@ final class Pack {
      * FloatVector returned from a call that is not inlined would be boxed.
      */
     static final class Src {
-        static final int F32_ARRAY = 0, BF16_ARRAY = 1, F32_SEG = 2, BF16_SEG = 3;
+        static final int F32_ARRAY = 0, BF16_ARRAY = 1, F32_SEG = 2, BF16_SEG = 3, Q8_SEG = 4;
 
         final int kind;
         final float[] f32;        // F32_ARRAY
@@ -109,13 +109,14 @@ final class Pack {
                         : new Src(F32_SEG, null, null, 0, s);
                 case BF16 -> heap instanceof short[] a ? new Src(BF16_ARRAY, null, a, (int) (s.address() / 2), null)
                         : new Src(BF16_SEG, null, null, 0, s);
-                default -> throw new IllegalArgumentException("expected an F32 or BF16 tensor, got " + t);
+                case Q8_0 -> new Src(Q8_SEG, null, null, 0, Q8Kernels.offHeap(t));
+                default -> throw new IllegalArgumentException("expected an F32, BF16 or Q8_0 tensor, got " + t);
             };
         }
 
         /** t itself when {@link #of} can read it, else an F32 copy (F16 weights: correct, not fast). */
         static Tensor readable(Tensor t) {
-            return t.dtype() == DType.F32 || t.dtype() == DType.BF16 ? t : t.to(DType.F32);
+            return t.dtype() == DType.F32 || t.dtype() == DType.BF16 || t.dtype() == DType.Q8_0 ? t : t.to(DType.F32);
         }
 
         float get(long i) {
@@ -123,6 +124,7 @@ final class Pack {
                 case F32_ARRAY -> f32[base + (int) i];
                 case BF16_ARRAY -> Float.intBitsToFloat(bits[base + (int) i] << 16);
                 case F32_SEG -> seg.getAtIndex(F32_LE, i);
+                case Q8_SEG -> dev.laconic.tensor.Q8.get(seg, i);
                 default -> Float.intBitsToFloat(seg.getAtIndex(I16_LE, i) << 16);
             };
         }
@@ -137,6 +139,7 @@ final class Pack {
                 case F32_ARRAY -> FloatVector.fromArray(F, f32, base + (int) i).intoArray(dst, d);
                 case BF16_ARRAY -> widenBf16(ShortVector.fromArray(H, bits, base + (int) i)).intoArray(dst, d);
                 case F32_SEG -> FloatVector.fromMemorySegment(F, seg, i * 4, ByteOrder.LITTLE_ENDIAN).intoArray(dst, d);
+                case Q8_SEG -> Q8Kernels.dequantize(seg, i, dst, d);
                 default -> widenBf16(ShortVector.fromMemorySegment(H, seg, i * 2, ByteOrder.LITTLE_ENDIAN)).intoArray(dst, d);
             }
         }
@@ -147,6 +150,7 @@ final class Pack {
                 case F32_ARRAY -> FloatVector.fromArray(F, f32, base + (int) i);
                 case BF16_ARRAY -> widenBf16(ShortVector.fromArray(H, bits, base + (int) i));
                 case F32_SEG -> FloatVector.fromMemorySegment(F, seg, i * 4, ByteOrder.LITTLE_ENDIAN);
+                case Q8_SEG -> Q8Kernels.vec(seg, i);
                 default -> widenBf16(ShortVector.fromMemorySegment(H, seg, i * 2, ByteOrder.LITTLE_ENDIAN));
             };
         }

@@ -19,9 +19,9 @@ class RowIndependenceTest {
 
     @Test
     void eachRowOfAMatmulIsTheSameBitsWhateverTheRowCount() {
-        for (DType wt : new DType[]{DType.F32, DType.BF16}) {
-            int n = 300, k = 200;
-            Tensor w = wt == DType.F32 ? TestTensors.randn(3, n, k) : TestTensors.randnBf16(3, n, k);
+        for (DType wt : new DType[]{DType.F32, DType.BF16, DType.Q8_0}) {
+            int n = 300, k = 224;   // whole Q8_0 blocks
+            Tensor w = wt == DType.F32 ? TestTensors.randn(3, n, k) : TestTensors.randnBf16(3, n, k).to(wt);
             Tensor b = TestTensors.randn(4, n);
             Tensor x = TestTensors.randn(5, 16, k);
             Tensor alone = Tensor.zeros(DType.F32, 1, n);

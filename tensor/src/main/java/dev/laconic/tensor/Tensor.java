@@ -30,7 +30,9 @@ public final class Tensor {
         this.dtype = dtype;
         this.shape = shape.clone();
         this.numel = Shape.numel(shape);
-        long bytes = Math.multiplyExact(numel, (long) dtype.bytes);
+        if (dtype == DType.Q8_0 && (shape.length == 0 || shape[shape.length - 1] % Q8.BLOCK != 0))
+            throw new IllegalArgumentException("Q8_0 rows must be a multiple of " + Q8.BLOCK + " elements long, not " + Arrays.toString(shape));
+        long bytes = dtype.byteSize(numel);
         if (segment.byteSize() != bytes)
             throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes does not hold "
                     + dtype + Arrays.toString(shape) + " (" + bytes + " bytes)");
@@ -52,6 +54,7 @@ public final class Tensor {
             case F32 -> MemorySegment.ofArray(new float[(int) n]);
             case BF16, F16 -> MemorySegment.ofArray(new short[(int) n]);
             case I32 -> MemorySegment.ofArray(new int[(int) n]);
+            case Q8_0 -> throw new UnsupportedOperationException("a Q8_0 tensor is made by Q8.quantize, not zero-filled");
         };
         return new Tensor(dtype, shape, seg);
     }
@@ -87,7 +90,7 @@ public final class Tensor {
             throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") of " + Arrays.toString(shape));
         int[] s = shape.clone();
         s[0] = to - from;
-        long rb = rowSize() * dtype.bytes;
+        long rb = dtype.byteSize(rowSize());
         return new Tensor(dtype, s, segment.asSlice(from * rb, (to - from) * rb));
     }
 
@@ -95,7 +98,7 @@ public final class Tensor {
     public Tensor row(int i) {
         if (shape.length == 0 || i < 0 || i >= shape[0])
             throw new IndexOutOfBoundsException("row " + i + " of " + Arrays.toString(shape));
-        long rb = rowSize() * dtype.bytes;
+        long rb = dtype.byteSize(rowSize());
         return new Tensor(dtype, Arrays.copyOfRange(shape, 1, shape.length), segment.asSlice(i * rb, rb));
     }
 
@@ -114,6 +117,7 @@ public final class Tensor {
             case BF16 -> DType.bf16ToFloat(segment.getAtIndex(I16_LE, i));
             case F16 -> DType.f16ToFloat(segment.getAtIndex(I16_LE, i));
             case I32 -> segment.getAtIndex(I32_LE, i);
+            case Q8_0 -> Q8.get(segment, i);
         };
     }
 
@@ -123,6 +127,7 @@ public final class Tensor {
             case BF16 -> segment.setAtIndex(I16_LE, i, DType.floatToBf16(v));
             case F16 -> segment.setAtIndex(I16_LE, i, DType.floatToF16(v));
             case I32 -> throw new UnsupportedOperationException("setFloat on I32 tensor");
+            case Q8_0 -> throw new UnsupportedOperationException("setFloat on a Q8_0 tensor: its blocks are quantised whole (Q8.quantize)");
         }
     }
 
@@ -166,8 +171,9 @@ public final class Tensor {
         return out;
     }
 
-    /** A heap copy converted to {@code to} (F32/BF16/F16), rounding to nearest even. */
+    /** A heap copy converted to {@code to} (F32/BF16/F16), rounding to nearest even; Q8_0: {@link Q8#quantize} (off-heap). */
     public Tensor to(DType to) {
+        if (to == DType.Q8_0) return Q8.quantize(this);
         Tensor out = zeros(to, shape);
         if (to == dtype) {
             MemorySegment.copy(segment, 0, out.segment, 0, segment.byteSize());

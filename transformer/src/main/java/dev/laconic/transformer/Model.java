@@ -19,6 +19,10 @@ import java.util.Arrays;
  * zero-copy view of the mapped file (a BF16 checkpoint costs no heap at --dtype bf16); otherwise it
  * is converted once into the heap. Norm weights and biases are always F32. Closing unmaps the
  * files; the transformer must not be used afterwards.
+ *
+ * <p>{@link DType#Q8_0} (8-bit blocks, {@link dev.laconic.tensor.Q8}) quantises every matrix at load,
+ * the embeddings and the LM head included (as llama.cpp's Q8_0 files do); norms and biases stay F32.
+ * It runs on the cpu backend.
  */
 public final class Model implements AutoCloseable {
     private final Path dir;
@@ -68,6 +72,8 @@ public final class Model implements AutoCloseable {
      * device ({@link DeviceDecoder.Source}) gets them, since these weights never change in place.
      */
     public static Model load(Path dir, DType dtype, Backend backend) throws IOException {
+        if (dtype == DType.Q8_0 && !backend.name().equals(Backend.DEFAULT))
+            throw new IllegalArgumentException("q8 weights run on the cpu backend only, not " + backend.name());
         return load(dir, dtype, backend.ops(), backend.extension(DeviceDecoder.Source.class).orElse(null));
     }
 
@@ -77,7 +83,8 @@ public final class Model implements AutoCloseable {
     }
 
     private static Model load(Path dir, DType dtype, Ops ops, DeviceDecoder.Source device) throws IOException {
-        if (dtype != DType.F32 && dtype != DType.BF16) throw new IllegalArgumentException("dtype must be f32 or bf16, not " + dtype);
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.Q8_0)
+            throw new IllegalArgumentException("dtype must be f32, bf16 or q8, not " + dtype);
         if (!Files.isDirectory(dir)) throw new IOException(dir + ": not a model directory");
         ModelConfig cfg = ModelConfig.load(dir);
         Tokenizer tok = Files.isRegularFile(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : null;
@@ -113,6 +120,9 @@ public final class Model implements AutoCloseable {
     private static Tensor matrix(Checkpoint ck, String name, DType keep, int... shape) {
         Tensor t = find(ck, name, shape);
         if (!t.dtype().isFloat()) throw new IllegalArgumentException(ck.fileOf(name).path() + ": " + name + " has dtype " + t.dtype() + ", expected a float type");
+        if (keep == DType.Q8_0 && shape[1] % dev.laconic.tensor.Q8.BLOCK != 0)
+            throw new IllegalArgumentException(ck.fileOf(name).path() + ": " + name + " has rows of " + shape[1]
+                    + " elements; q8 needs a multiple of " + dev.laconic.tensor.Q8.BLOCK + " (use --dtype bf16 or f32)");
         return t.dtype() == keep ? t : t.to(keep);
     }
 

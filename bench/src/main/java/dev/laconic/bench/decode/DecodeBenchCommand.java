@@ -226,7 +226,8 @@ public final class DecodeBenchCommand implements Callable<Integer> {
         for (String n : names) {
             DType d;
             try {
-                d = DType.valueOf(n.strip().toUpperCase(Locale.ROOT));
+                String u = n.strip().toUpperCase(Locale.ROOT);
+                d = DType.valueOf(u.equals("Q8") ? "Q8_0" : u);
             } catch (IllegalArgumentException e) {
                 d = null;
             }
