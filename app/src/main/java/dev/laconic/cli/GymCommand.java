@@ -36,7 +36,7 @@ public final class GymCommand implements Runnable {
     public static final class Data implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "output directory") Path out;
         @Option(names = "--seed", defaultValue = "0", description = "problems and solutions (default: ${DEFAULT-VALUE})") long seed;
-        @Option(names = "--style", defaultValue = "system2", description = "solutions: system2 (long, verified), system1 (direct) or brief (the scratchpad without verification) (default: ${DEFAULT-VALUE})") String style;
+        @Option(names = "--style", defaultValue = "system2", description = "solutions: system2 (long, verified), system1 (direct), brief (the scratchpad without verification) or terse (column lines only, no state lines) (default: ${DEFAULT-VALUE})") String style;
         @Option(names = "--train", defaultValue = "20000", description = "training examples (default: ${DEFAULT-VALUE})") int train;
         @Option(names = "--dev-per-level", defaultValue = "50", description = "dev problems per level (default: ${DEFAULT-VALUE})") int dev;
         @Option(names = "--test-per-level", defaultValue = "250", description = "test problems per level (default: ${DEFAULT-VALUE})") int test;
@@ -64,7 +64,7 @@ public final class GymCommand implements Runnable {
             "The final evaluation samples with --eval-temperatures (its protocol), not with generation_config.json."})
     public static final class Pretrain implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "model directory to write") Path out;
-        @Option(names = "--style", defaultValue = "system2", description = "system2 (the long reasoner) or system1 (the short model) (default: ${DEFAULT-VALUE})") String style;
+        @Option(names = "--style", defaultValue = "system2", description = "system2 (the long reasoner), system1 (direct answers), brief or terse (as gym data --style) (default: ${DEFAULT-VALUE})") String style;
         @Option(names = "--seed", defaultValue = "0", description = "weight initialisation and sampled evaluation (default: ${DEFAULT-VALUE})") long seed;
         @Option(names = "--data-seed", defaultValue = "0", description = "training stream; the test/dev problems of `gym data --seed` with this value are held out (default: ${DEFAULT-VALUE})") long dataSeed;
         @Option(names = "--steps", defaultValue = "0", description = "optimizer steps, 0 = as many as --minutes allows (default: ${DEFAULT-VALUE})") int steps;
