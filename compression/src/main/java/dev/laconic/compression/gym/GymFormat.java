@@ -29,10 +29,11 @@ public final class GymFormat {
      * direct answer, BRIEF the scratchpad alone (no verification pass): short chain-of-thought, the kind of
      * System-1 data TL;DR trains on (short solutions the model can still get right), TERSE the column lines
      * alone (no state lines: each line fetches its digits from the prompt by position, so it is right on easy
-     * levels and unreliable on hard ones, the System-1 data of the demo).
+     * levels and unreliable on hard ones), SKETCH each column's digit sum without the carry, every carry resolved
+     * in the conclusion.
      */
     public enum Style {
-        SYSTEM2, SYSTEM1, BRIEF, TERSE;
+        SYSTEM2, SYSTEM1, BRIEF, TERSE, SKETCH;
 
         public static Style parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT).replace("-", "")) {
@@ -40,7 +41,8 @@ public final class GymFormat {
                 case "system1", "short", "s1" -> SYSTEM1;
                 case "brief" -> BRIEF;
                 case "terse" -> TERSE;
-                default -> throw new IllegalArgumentException("style must be system2, system1, brief or terse, not " + s);
+                case "sketch" -> SKETCH;
+                default -> throw new IllegalArgumentException("style must be system2, system1, brief, terse or sketch, not " + s);
             };
         }
 
@@ -59,6 +61,7 @@ public final class GymFormat {
             case SYSTEM1 -> System1Writer.write(p);
             case BRIEF -> System2Writer.write(p, 0, null, new int[0]).response();
             case TERSE -> System2Writer.terse(p);
+            case SKETCH -> System2Writer.sketch(p);
         };
     }
 

@@ -126,6 +126,36 @@ public final class System2Writer {
     }
 
     /**
+     * The sketch solution (a second System-1 candidate): each column's digits summed without the carry, then
+     * the result, so every carry is resolved at once in the conclusion.
+     * <pre>
+     *   Let me add the numbers column by column, starting from the right.
+     *   1+5=6
+     *   2+7=9
+     *   8+9=17
+     *   4+3=7
+     *   So the sum is 8796.
+     * </pre>
+     */
+    public static String sketch(Problem p) {
+        StringBuilder out = new StringBuilder(HEADER).append('\n');
+        String[] ops = new String[p.operands().length];
+        int longest = 0;
+        for (int i = 0; i < ops.length; i++) longest = Math.max(longest, (ops[i] = Long.toString(p.operands()[i])).length());
+        for (int k = 0; k < longest; k++) {
+            int sum = 0;
+            for (int i = 0; i < ops.length; i++) {
+                int d = k < ops[i].length() ? ops[i].charAt(ops[i].length() - 1 - k) - '0' : 0;
+                sum += d;
+                out.append(d).append(i + 1 < ops.length ? "+" : "=");
+            }
+            out.append(sum).append('\n');
+        }
+        out.append("So the sum is ").append(p.answer()).append(".\n");
+        return out.append("</think>\n\nThe answer is \\boxed{").append(p.answer()).append("}.").toString();
+    }
+
+    /**
      * Appends the scratchpad for {@code operands} (state line, column line, ..., final state line) and
      * returns the result it arrives at (wrong when a slip is given).
      */

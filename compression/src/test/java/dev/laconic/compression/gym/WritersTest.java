@@ -274,4 +274,35 @@ class WritersTest {
         assertThrows(AssertionError.class, () -> checkTerse(p, GymFormat.response(p, GymFormat.Style.BRIEF, rng)));
         assertEquals(GymFormat.Style.TERSE, GymFormat.Style.parse("terse"));
     }
+
+    @Test
+    void sketchSumsEachColumnWithoutItsCarry() {
+        Problem p = new Problem(3, new long[]{4821, 3975});
+        assertEquals(System2Writer.HEADER + "\n1+5=6\n2+7=9\n8+9=17\n4+3=7\nSo the sum is 8796.\n</think>\n\nThe answer is \\boxed{8796}.",
+                GymFormat.response(p, GymFormat.Style.SKETCH, new SplittableRandom(0)));
+        SplittableRandom rng = new SplittableRandom(9);
+        for (int level = 1; level <= Problem.LEVELS.size(); level++)
+            for (int i = 0; i < 300; i++) {
+                Problem q = Problem.random(level, rng);
+                List<String> lines = System2Writer.reasoningLines(System2Writer.sketch(q));
+                List<BigInteger> ops = ProblemTest.operandsOf(q.text());
+                BigInteger total = BigInteger.ZERO;   // Σ column sum · 10^k must be the sum: the carries are left to the conclusion
+                for (int k = 1; k + 1 < lines.size(); k++) {
+                    String[] sides = lines.get(k).split("=");
+                    int sum = 0;
+                    String[] digits = sides[0].split("\\+");
+                    for (int j = 0; j < ops.size(); j++) {
+                        String o = ops.get(j).toString();
+                        assertEquals(k - 1 < o.length() ? o.charAt(o.length() - k) - '0' : 0, Integer.parseInt(digits[j]), lines.get(k));
+                        sum += Integer.parseInt(digits[j]);
+                    }
+                    assertEquals(sum, Integer.parseInt(sides[1]), lines.get(k));
+                    total = total.add(BigInteger.valueOf(sum).multiply(BigInteger.TEN.pow(k - 1)));
+                }
+                BigInteger truth = ops.stream().reduce(BigInteger.ZERO, BigInteger::add);
+                assertEquals(truth, total);
+                assertEquals("So the sum is " + truth + ".", lines.getLast());
+            }
+        assertEquals(GymFormat.Style.SKETCH, GymFormat.Style.parse("sketch"));
+    }
 }
