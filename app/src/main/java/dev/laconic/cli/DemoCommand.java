@@ -136,7 +136,7 @@ public final class DemoCommand implements Callable<Integer> {
         // 6 the naive baseline: the long reasoner with its thinking cut at each method's mean reasoning length
         for (DemoReport.Row m : methods) {
             double mean = 0;
-            List<String> runs = List.of(m.runDir().split(","));
+            List<String> runs = m.runDirs();
             for (String r : runs) mean += meanReasoningTokens(Path.of(r)) / runs.size();
             rows.add(eval("budget-" + m.name(), longModel, test, (int) Math.round(mean)));
         }

@@ -44,17 +44,27 @@ public final class DemoReport {
      *
      * @param accuracy   fraction of samples correct
      * @param meanTokens mean completion tokens (EOS included)
+     * @param runDir     the evaluation's run directory (null for a mean row)
      * @param levels     the same per difficulty level, in the evaluation's order
-     * @param runDir     the evaluation's run directory; for a mean row ({@link #mean}) the rows it averages, joined by ","
+     * @param meanOf     for a mean row ({@link #mean}): the run directories of the rows it averages; else empty
      */
-    public record Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir, List<Level> levels) {
+    public record Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir, List<Level> levels,
+                      List<String> meanOf) {
         public Row {
             levels = List.copyOf(levels);
+            meanOf = List.copyOf(meanOf);
+        }
+
+        public Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir, List<Level> levels) {
+            this(name, accuracy, meanTokens, truncatedRate, runDir, levels, List.of());
         }
 
         public Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir) {
             this(name, accuracy, meanTokens, truncatedRate, runDir, List.of());
         }
+
+        /** The evaluation run directories behind the row: its own, or those it averages. */
+        public List<String> runDirs() { return isMean() ? meanOf : List.of(runDir); }
 
         /** The overall row and the by_difficulty rows of an evaluation run's summary.json. */
         public static Row read(String name, Path runDir) throws IOException {
@@ -66,7 +76,7 @@ public final class DemoReport {
                     j.path("truncated_rate").asDouble(), runDir.toString(), levels);
         }
 
-        boolean isMean() { return runDir.contains(","); }
+        public boolean isMean() { return !meanOf.isEmpty(); }
     }
 
     /**
@@ -94,7 +104,7 @@ public final class DemoReport {
             tok += r.meanTokens() / n;
             trunc += r.truncatedRate() / n;
         }
-        return new Row(name, acc, tok, trunc, String.join(",", rows.stream().map(Row::runDir).toList()), levels);
+        return new Row(name, acc, tok, trunc, null, levels, rows.stream().map(Row::runDir).toList());
     }
 
     private DemoReport() {}
@@ -159,7 +169,7 @@ public final class DemoReport {
             }
             if (r.isMean()) {
                 ArrayNode of = m.putArray("mean_of");
-                for (String d : r.runDir().split(",")) of.add(d);
+                for (String d : r.meanOf()) of.add(d);
             } else m.put("run_dir", r.runDir());
         }
         if (extra != null) o.setAll(extra);
