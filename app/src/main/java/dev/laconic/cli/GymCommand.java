@@ -36,13 +36,14 @@ public final class GymCommand implements Runnable {
     public static final class Data implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "output directory") Path out;
         @Option(names = "--seed", defaultValue = "0", description = "problems and solutions (default: ${DEFAULT-VALUE})") long seed;
-        @Option(names = "--style", defaultValue = "system2", description = "solutions: system2 (long, verified), system1 (direct) or brief (the scratchpad without verification) (default: ${DEFAULT-VALUE})") String style;
+        @Option(names = "--style", defaultValue = "system2", description = "solutions: system2 (long, verified), system1 (direct), brief (the scratchpad without verification) , terse (column lines only, no state lines) or sketch (column digit sums without carries) (default: ${DEFAULT-VALUE})") String style;
         @Option(names = "--train", defaultValue = "20000", description = "training examples (default: ${DEFAULT-VALUE})") int train;
         @Option(names = "--dev-per-level", defaultValue = "50", description = "dev problems per level (default: ${DEFAULT-VALUE})") int dev;
         @Option(names = "--test-per-level", defaultValue = "250", description = "test problems per level (default: ${DEFAULT-VALUE})") int test;
+        @Option(names = "--dev-levels", defaultValue = "1,2,3,4", split = ",", description = "levels of dev.jsonl (default: ${DEFAULT-VALUE})") List<Integer> devLevels;
 
         /** The library's faults name fields; these are the flags that set them. */
-        static final Map<String, String> FLAGS = Map.of("style", "--style");
+        static final Map<String, String> FLAGS = Map.of("style", "--style", "level", "--dev-levels");
 
         @Override
         public Integer call() throws Exception {
@@ -51,9 +52,9 @@ public final class GymCommand implements Runnable {
 
         private Integer run() throws Exception {
             GymFormat.Style s = GymFormat.Style.parse(style);
-            GymData.write(out, seed, s, new GymData.Sizes(train, dev, test));
+            GymData.write(out, seed, s, new GymData.Sizes(train, dev, test), new java.util.LinkedHashSet<>(devLevels));
             System.out.printf(Locale.ROOT, "wrote %s: train %d, dev %d, test %d (%s solutions, %d levels)%n", out, train,
-                    dev * Problem.LEVELS.size(), test * Problem.LEVELS.size(), s.label(), Problem.LEVELS.size());
+                    dev * new java.util.HashSet<>(devLevels).size(), test * Problem.LEVELS.size(), s.label(), Problem.LEVELS.size());
             return 0;
         }
     }
@@ -64,7 +65,7 @@ public final class GymCommand implements Runnable {
             "The final evaluation samples with --eval-temperatures (its protocol), not with generation_config.json."})
     public static final class Pretrain implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "model directory to write") Path out;
-        @Option(names = "--style", defaultValue = "system2", description = "system2 (the long reasoner) or system1 (the short model) (default: ${DEFAULT-VALUE})") String style;
+        @Option(names = "--style", defaultValue = "system2", description = "system2 (the long reasoner), system1 (direct answers), brief or terse (as gym data --style) (default: ${DEFAULT-VALUE})") String style;
         @Option(names = "--seed", defaultValue = "0", description = "weight initialisation and sampled evaluation (default: ${DEFAULT-VALUE})") long seed;
         @Option(names = "--data-seed", defaultValue = "0", description = "training stream; the test/dev problems of `gym data --seed` with this value are held out (default: ${DEFAULT-VALUE})") long dataSeed;
         @Option(names = "--steps", defaultValue = "0", description = "optimizer steps, 0 = as many as --minutes allows (default: ${DEFAULT-VALUE})") int steps;

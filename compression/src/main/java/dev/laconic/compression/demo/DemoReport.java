@@ -27,26 +27,84 @@ import java.util.TreeMap;
  *   token_reduction = 1 − mean_tokens(model) / mean_tokens(long-reasoner)
  *   compressed      = token_reduction ≥ 0.40  and  accuracy ≥ accuracy(long-reasoner) − 0.02
  * </pre>
- * (the targets both papers are judged by here: ~40 % fewer tokens at kept accuracy).
+ * (the targets both papers are judged by here: ~40 % fewer tokens at kept accuracy). Every row also has its
+ * accuracy and mean tokens per difficulty level ("by_level"); a method trained with several seeds has a row
+ * per seed and a mean row ({@link #mean}, "mean_of" instead of "run_dir").
  */
 public final class DemoReport {
     public static final String LONG = "long-reasoner";
     static final double TARGET_REDUCTION = 0.40, TARGET_ACCURACY_DROP = 0.02;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** One difficulty level of a row: its accuracy and mean completion tokens. */
+    public record Level(String difficulty, double accuracy, double meanTokens) {}
+
     /**
      * One evaluated model.
      *
      * @param accuracy   fraction of samples correct
      * @param meanTokens mean completion tokens (EOS included)
+     * @param runDir     the evaluation's run directory (null for a mean row)
+     * @param levels     the same per difficulty level, in the evaluation's order
+     * @param meanOf     for a mean row ({@link #mean}): the run directories of the rows it averages; else empty
      */
-    public record Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir) {
-        /** The overall row of an evaluation run's summary.json. */
+    public record Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir, List<Level> levels,
+                      List<String> meanOf) {
+        public Row {
+            levels = List.copyOf(levels);
+            meanOf = List.copyOf(meanOf);
+        }
+
+        public Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir, List<Level> levels) {
+            this(name, accuracy, meanTokens, truncatedRate, runDir, levels, List.of());
+        }
+
+        public Row(String name, double accuracy, double meanTokens, double truncatedRate, String runDir) {
+            this(name, accuracy, meanTokens, truncatedRate, runDir, List.of());
+        }
+
+        /** The evaluation run directories behind the row: its own, or those it averages. */
+        public List<String> runDirs() { return isMean() ? meanOf : List.of(runDir); }
+
+        /** The overall row and the by_difficulty rows of an evaluation run's summary.json. */
         public static Row read(String name, Path runDir) throws IOException {
             JsonNode j = JSON.readTree(runDir.resolve("summary.json").toFile());
+            List<Level> levels = new ArrayList<>();
+            for (JsonNode d : j.path("by_difficulty"))
+                levels.add(new Level(d.path("difficulty").asText(), d.path("accuracy").asDouble(), d.path("mean_completion_tokens").asDouble()));
             return new Row(name, j.path("accuracy").asDouble(), j.path("mean_completion_tokens").asDouble(),
-                    j.path("truncated_rate").asDouble(), runDir.toString());
+                    j.path("truncated_rate").asDouble(), runDir.toString(), levels);
         }
+
+        public boolean isMean() { return !meanOf.isEmpty(); }
+    }
+
+    /**
+     * The mean of rows of one method trained with different seeds (every figure averaged, per level too;
+     * the rows must have the same levels). Its run_dir lists the runs it averages.
+     */
+    public static Row mean(String name, List<Row> rows) {
+        if (rows.isEmpty()) throw new IllegalArgumentException("no rows to average");
+        int n = rows.size();
+        List<Level> levels = new ArrayList<>();
+        for (int l = 0; l < rows.getFirst().levels().size(); l++) {
+            double acc = 0, tok = 0;
+            String d = rows.getFirst().levels().get(l).difficulty();
+            for (Row r : rows) {
+                Level x = r.levels().get(l);
+                if (!x.difficulty().equals(d)) throw new IllegalArgumentException(r.name() + ": level " + x.difficulty() + " where " + d + " was expected");
+                acc += x.accuracy() / n;
+                tok += x.meanTokens() / n;
+            }
+            levels.add(new Level(d, acc, tok));
+        }
+        double acc = 0, tok = 0, trunc = 0;
+        for (Row r : rows) {
+            acc += r.accuracy() / n;
+            tok += r.meanTokens() / n;
+            trunc += r.truncatedRate() / n;
+        }
+        return new Row(name, acc, tok, trunc, null, levels, rows.stream().map(Row::runDir).toList());
     }
 
     private DemoReport() {}
@@ -69,14 +127,21 @@ public final class DemoReport {
         return null;
     }
 
+    /** The table, then each row's accuracy / mean tokens per level. */
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-22s %9s %10s %10s %10s  %s%n", "model", "accuracy", "mean tok", "reduction", "truncated", "≥40% fewer, ≤2 pts lost"));
+        sb.append(String.format(Locale.ROOT, "%-28s %9s %10s %10s %10s  %s%n", "model", "accuracy", "mean tok", "reduction", "truncated", "≥40% fewer, ≤2 pts lost"));
         for (Row r : rows) {
             double red = reduction(r, rows);
             String verdict = r.name().equals(LONG) ? "(reference)" : meetsTarget(r, rows) ? "yes" : "no";
-            sb.append(String.format(Locale.ROOT, "%-22s %9.4f %10.1f %9.1f%% %10.4f  %s%n",
+            sb.append(String.format(Locale.ROOT, "%-28s %9.4f %10.1f %9.1f%% %10.4f  %s%n",
                     r.name(), r.accuracy(), r.meanTokens(), 100 * red, r.truncatedRate(), verdict));
+        }
+        sb.append(String.format(Locale.ROOT, "%nper level (accuracy / mean tokens):%n"));
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "%-28s", r.name()));
+            for (Level l : r.levels()) sb.append(String.format(Locale.ROOT, "  L%s %.3f / %5.1f", l.difficulty(), l.accuracy(), l.meanTokens()));
+            sb.append('\n');
         }
         return sb.toString();
     }
@@ -95,7 +160,17 @@ public final class DemoReport {
             else m.put("token_reduction", red);
             m.put("truncated_rate", r.truncatedRate());
             m.put("meets_target", !r.name().equals(LONG) && meetsTarget(r, rows));
-            m.put("run_dir", r.runDir());
+            ArrayNode levels = m.putArray("by_level");
+            for (Level l : r.levels()) {
+                ObjectNode x = levels.addObject();
+                x.put("difficulty", l.difficulty());
+                x.put("accuracy", l.accuracy());
+                x.put("mean_completion_tokens", l.meanTokens());
+            }
+            if (r.isMean()) {
+                ArrayNode of = m.putArray("mean_of");
+                for (String d : r.meanOf()) of.add(d);
+            } else m.put("run_dir", r.runDir());
         }
         if (extra != null) o.setAll(extra);
         return o;
@@ -136,6 +211,7 @@ public final class DemoReport {
      */
     public static String sideBySide(List<Row> rows, int maxLines) throws IOException {
         List<Map<Integer, JsonNode>> byRow = new ArrayList<>();
+        rows = rows.stream().filter(r -> !r.isMean()).toList();
         for (Row r : rows) {
             Map<Integer, JsonNode> m = new HashMap<>();
             Path f = Path.of(r.runDir()).resolve("samples.jsonl");

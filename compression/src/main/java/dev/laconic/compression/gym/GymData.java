@@ -50,8 +50,14 @@ public final class GymData {
      * Each level has its own generator: the first k problems of a level are the same for any perLevel ≥ k.
      */
     public static List<Problem> evalProblems(long seed, int split, int perLevel, Set<Problem> exclude) {
+        return evalProblems(seed, split, perLevel, exclude, allLevels());
+    }
+
+    /** As above, for the given levels only (each still from its own generator: the same problems as in the balanced set). */
+    public static List<Problem> evalProblems(long seed, int split, int perLevel, Set<Problem> exclude, Set<Integer> levels) {
         List<Problem> out = new ArrayList<>();
         for (Problem.Level l : Problem.LEVELS) {
+            if (!levels.contains(l.index())) continue;
             SplittableRandom rng = stream(seed, 16 * split + l.index());
             Set<Problem> seen = new LinkedHashSet<>();
             int tries = 0;
@@ -112,6 +118,12 @@ public final class GymData {
         }
     }
 
+    public static Set<Integer> allLevels() {
+        Set<Integer> all = new LinkedHashSet<>();
+        for (Problem.Level l : Problem.LEVELS) all.add(l.index());
+        return all;
+    }
+
     public static double[] uniformLevels() {
         double[] w = new double[Problem.LEVELS.size()];
         java.util.Arrays.fill(w, 1);
@@ -132,9 +144,15 @@ public final class GymData {
      * own generator (seed, split + 10), so the problem sets do not depend on the style.
      */
     public static void write(Path dir, long seed, Style style, Sizes sizes) throws IOException {
+        write(dir, seed, style, sizes, allLevels());
+    }
+
+    /** As above, with dev.jsonl holding only {@code devLevels} (TL;DR's dev set is the hard levels). */
+    public static void write(Path dir, long seed, Style style, Sizes sizes, Set<Integer> devLevels) throws IOException {
+        for (int l : devLevels) Problem.level(l);   // validates
         Files.createDirectories(dir);
         List<Problem> test = test(seed, sizes.testPerLevel());
-        List<Problem> dev = evalProblems(seed, DEV, sizes.devPerLevel(), new HashSet<>(test));
+        List<Problem> dev = evalProblems(seed, DEV, sizes.devPerLevel(), new HashSet<>(test), devLevels);
         Set<Problem> held = heldOut(seed);
         held.addAll(test);
         held.addAll(dev);

@@ -27,17 +27,22 @@ public final class GymFormat {
     /**
      * The solution styles: SYSTEM2 the long reasoner's (scratchpad + 0–3 verification passes), SYSTEM1 the
      * direct answer, BRIEF the scratchpad alone (no verification pass): short chain-of-thought, the kind of
-     * System-1 data TL;DR trains on (short solutions the model can still get right).
+     * System-1 data TL;DR trains on (short solutions the model can still get right), TERSE the column lines
+     * alone (no state lines: each line fetches its digits from the prompt by position, so it is right on easy
+     * levels and unreliable on hard ones), SKETCH each column's digit sum without the carry, every carry resolved
+     * in the conclusion.
      */
     public enum Style {
-        SYSTEM2, SYSTEM1, BRIEF;
+        SYSTEM2, SYSTEM1, BRIEF, TERSE, SKETCH;
 
         public static Style parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT).replace("-", "")) {
                 case "system2", "long", "s2" -> SYSTEM2;
                 case "system1", "short", "s1" -> SYSTEM1;
                 case "brief" -> BRIEF;
-                default -> throw new IllegalArgumentException("style must be system2, system1 or brief, not " + s);
+                case "terse" -> TERSE;
+                case "sketch" -> SKETCH;
+                default -> throw new IllegalArgumentException("style must be system2, system1, brief, terse or sketch, not " + s);
             };
         }
 
@@ -55,6 +60,8 @@ public final class GymFormat {
             case SYSTEM2 -> System2Writer.write(p, rng).response();
             case SYSTEM1 -> System1Writer.write(p);
             case BRIEF -> System2Writer.write(p, 0, null, new int[0]).response();
+            case TERSE -> System2Writer.terse(p);
+            case SKETCH -> System2Writer.sketch(p);
         };
     }
 

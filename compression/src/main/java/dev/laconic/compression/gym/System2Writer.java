@@ -103,10 +103,68 @@ public final class System2Writer {
     }
 
     /**
+     * The terse solution (a System-1 style): the header, the column lines alone (no state lines), the
+     * conclusion and the answer.
+     * <pre>
+     *   Let me add the numbers column by column, starting from the right.
+     *   1+5+0=6
+     *   2+7+0=9
+     *   8+9+0=17
+     *   4+3+1=8
+     *   So the sum is 8796.
+     * </pre>
+     * Without the state lines every column line has to fetch its digits from the prompt by position
+     * (the k-th digit from the right of each operand) and the conclusion has to gather the last digit
+     * of every column line in reverse: easy at two digits, unreliable at four digits or three operands.
+     */
+    public static String terse(Problem p) {
+        StringBuilder out = new StringBuilder();
+        out.append(HEADER).append('\n');
+        long sum = columns(p.operands(), null, out, false);
+        out.append("So the sum is ").append(sum).append(".\n");
+        return out.append("</think>\n\nThe answer is \\boxed{").append(sum).append("}.").toString();
+    }
+
+    /**
+     * The sketch solution (a second System-1 candidate): each column's digits summed without the carry, then
+     * the result, so every carry is resolved at once in the conclusion.
+     * <pre>
+     *   Let me add the numbers column by column, starting from the right.
+     *   1+5=6
+     *   2+7=9
+     *   8+9=17
+     *   4+3=7
+     *   So the sum is 8796.
+     * </pre>
+     */
+    public static String sketch(Problem p) {
+        StringBuilder out = new StringBuilder(HEADER).append('\n');
+        String[] ops = new String[p.operands().length];
+        int longest = 0;
+        for (int i = 0; i < ops.length; i++) longest = Math.max(longest, (ops[i] = Long.toString(p.operands()[i])).length());
+        for (int k = 0; k < longest; k++) {
+            int sum = 0;
+            for (int i = 0; i < ops.length; i++) {
+                int d = k < ops[i].length() ? ops[i].charAt(ops[i].length() - 1 - k) - '0' : 0;
+                sum += d;
+                out.append(d).append(i + 1 < ops.length ? "+" : "=");
+            }
+            out.append(sum).append('\n');
+        }
+        out.append("So the sum is ").append(p.answer()).append(".\n");
+        return out.append("</think>\n\nThe answer is \\boxed{").append(p.answer()).append("}.").toString();
+    }
+
+    /**
      * Appends the scratchpad for {@code operands} (state line, column line, ..., final state line) and
      * returns the result it arrives at (wrong when a slip is given).
      */
     static long columns(long[] operands, Slip slip, StringBuilder out) {
+        return columns(operands, slip, out, true);
+    }
+
+    /** As above; without {@code states} only the column lines are written. */
+    private static long columns(long[] operands, Slip slip, StringBuilder out, boolean states) {
         int n = operands.length;
         if (n > LABELS.length()) throw new IllegalArgumentException("at most " + LABELS.length() + " operands");
         String[] left = new String[n];
@@ -115,7 +173,7 @@ public final class System2Writer {
         StringBuilder digits = new StringBuilder();
         boolean slipped = false;
         for (int column = 0; ; column++) {
-            state(left, carry, digits, out);
+            if (states) state(left, carry, digits, out);
             boolean anyLeft = false;
             for (String s : left) anyLeft |= !s.isEmpty();
             if (!anyLeft && carry == 0) break;

@@ -46,4 +46,29 @@ class DemoReportTest {
         assertTrue(table.lines().anyMatch(l -> l.startsWith("tldr-dynamic") && l.endsWith("yes")), table);
         assertTrue(table.lines().anyMatch(l -> l.startsWith("tldr-static") && l.endsWith("no")), table);
     }
+
+    @Test
+    void aMeanRowAveragesItsSeedsOverallAndPerLevel(@TempDir Path dir) throws Exception {
+        DemoReport.Row a = new DemoReport.Row("m-seed0", 0.90, 100, 0, "x", List.of(new DemoReport.Level("3", 1.0, 80), new DemoReport.Level("4", 0.8, 120)));
+        DemoReport.Row b = new DemoReport.Row("m-seed1", 0.70, 140, 0.1, "y", List.of(new DemoReport.Level("3", 0.9, 100), new DemoReport.Level("4", 0.5, 180)));
+        DemoReport.Row m = DemoReport.mean("m", List.of(a, b));
+        assertEquals(0.80, m.accuracy(), 1e-12);
+        assertEquals(120, m.meanTokens(), 1e-12);
+        assertEquals(0.05, m.truncatedRate(), 1e-12);
+        assertEquals(new DemoReport.Level("3", 0.95, 90), m.levels().get(0));
+        assertEquals(0.65, m.levels().get(1).accuracy(), 1e-12);
+        assertEquals(150, m.levels().get(1).meanTokens(), 1e-12);
+        DemoReport.Row c = new DemoReport.Row("m-seed2", 0.7, 1, 0, "z", List.of(new DemoReport.Level("4", 0.9, 100), new DemoReport.Level("3", 0.5, 180)));
+        assertThrows(IllegalArgumentException.class, () -> DemoReport.mean("m", List.of(a, c)), "levels in another order");
+        List<DemoReport.Row> rows = List.of(new DemoReport.Row("long-reasoner", 0.9, 200, 0, "l", a.levels()), a, b, m);
+        DemoReport.write(dir, rows, null);
+        JsonNode s = new ObjectMapper().readTree(dir.resolve("summary.json").toFile());
+        JsonNode mean = s.get("models").get(3);
+        assertEquals("x", mean.get("mean_of").get(0).asText());
+        assertEquals("y", mean.get("mean_of").get(1).asText());
+        assertFalse(mean.has("run_dir"));
+        assertEquals(0.4, mean.get("token_reduction").asDouble(), 1e-12);
+        assertEquals(150, mean.get("by_level").get(1).get("mean_completion_tokens").asDouble(), 1e-12);
+        assertTrue(DemoReport.table(rows).contains("L4 0.650 / 150.0"), DemoReport.table(rows));
+    }
 }

@@ -217,4 +217,92 @@ class WritersTest {
         assertTrue(brief.endsWith("So the sum is 8796.\n</think>\n\nThe answer is \\boxed{8796}."), brief);
         assertEquals(GymFormat.Style.BRIEF, GymFormat.Style.parse("brief"));
     }
+
+    /**
+     * Re-reads a terse response from the prompt alone: column k (0 = ones) adds the k-th digit from the right
+     * of every operand (0 once an operand is exhausted) and the carry of the line before; the lines run while a
+     * digit or a carry is left; the conclusion and the box are the BigInteger sum. No state line anywhere.
+     */
+    static void checkTerse(Problem p, String response) {
+        int end = response.indexOf("\n</think>\n\n");
+        assertTrue(end > 0, "no </think>");
+        List<String> lines = Arrays.asList(response.substring(0, end).split("\n", -1));
+        assertEquals(System2Writer.HEADER, lines.getFirst());
+        List<BigInteger> ops = ProblemTest.operandsOf(p.text());
+        int longest = ops.stream().mapToInt(x -> x.toString().length()).max().orElseThrow();
+        int carry = 0, k = 0;
+        for (; k + 1 < lines.size() - 1; k++) {
+            Matcher c = COLUMN.matcher(lines.get(k + 1));
+            assertTrue(c.matches(), "column line expected: " + lines.get(k + 1));
+            String[] addends = c.group(1).split("\\+");
+            assertEquals(ops.size(), addends.length, lines.get(k + 1));
+            int sum = carry;
+            for (int i = 0; i < ops.size(); i++) {
+                String o = ops.get(i).toString();
+                int digit = k < o.length() ? o.charAt(o.length() - 1 - k) - '0' : 0;
+                assertEquals(digit, Integer.parseInt(addends[i]), "digit " + k + " of operand " + i + ": " + lines.get(k + 1));
+                sum += digit;
+            }
+            assertEquals(carry, Integer.parseInt(c.group(2)), "carry in " + lines.get(k + 1));
+            assertEquals(sum, Integer.parseInt(c.group(3)), lines.get(k + 1));
+            carry = sum / 10;
+        }
+        assertEquals(0, carry, "no carry left");
+        assertTrue(k >= longest, "a column per digit: " + k + " lines for " + longest + " digits");
+        BigInteger truth = ops.stream().reduce(BigInteger.ZERO, BigInteger::add);
+        Matcher so = SO.matcher(lines.getLast());
+        assertTrue(so.matches(), lines.getLast());
+        assertEquals(truth, new BigInteger(so.group(1)));
+        assertEquals("The answer is \\boxed{" + truth + "}.", response.substring(end + "\n</think>\n\n".length()));
+        assertFalse(STATE.matcher(response).find(), "no state line: " + response);
+    }
+
+    @Test
+    void terseIsTheColumnLinesAlone() {
+        SplittableRandom rng = new SplittableRandom(5);
+        for (int level = 1; level <= Problem.LEVELS.size(); level++)
+            for (int i = 0; i < 500; i++) {
+                Problem p = Problem.random(level, rng);
+                checkTerse(p, GymFormat.response(p, GymFormat.Style.TERSE, rng));
+            }
+        Problem p = new Problem(3, new long[]{4821, 3975});
+        assertEquals(System2Writer.HEADER + "\n1+5+0=6\n2+7+0=9\n8+9+0=17\n4+3+1=8\nSo the sum is 8796.\n</think>\n\nThe answer is \\boxed{8796}.",
+                GymFormat.response(p, GymFormat.Style.TERSE, rng));
+        Problem carried = new Problem(1, new long[]{99, 98});
+        assertTrue(System2Writer.terse(carried).contains("9+8+0=17\n9+9+1=19\n0+0+1=1\nSo the sum is 197."), System2Writer.terse(carried));
+        assertThrows(AssertionError.class, () -> checkTerse(p, GymFormat.response(p, GymFormat.Style.TERSE, rng).replace("8+9+0=17", "8+9+0=16")));
+        assertThrows(AssertionError.class, () -> checkTerse(p, GymFormat.response(p, GymFormat.Style.BRIEF, rng)));
+        assertEquals(GymFormat.Style.TERSE, GymFormat.Style.parse("terse"));
+    }
+
+    @Test
+    void sketchSumsEachColumnWithoutItsCarry() {
+        Problem p = new Problem(3, new long[]{4821, 3975});
+        assertEquals(System2Writer.HEADER + "\n1+5=6\n2+7=9\n8+9=17\n4+3=7\nSo the sum is 8796.\n</think>\n\nThe answer is \\boxed{8796}.",
+                GymFormat.response(p, GymFormat.Style.SKETCH, new SplittableRandom(0)));
+        SplittableRandom rng = new SplittableRandom(9);
+        for (int level = 1; level <= Problem.LEVELS.size(); level++)
+            for (int i = 0; i < 300; i++) {
+                Problem q = Problem.random(level, rng);
+                List<String> lines = System2Writer.reasoningLines(System2Writer.sketch(q));
+                List<BigInteger> ops = ProblemTest.operandsOf(q.text());
+                BigInteger total = BigInteger.ZERO;   // Σ column sum · 10^k must be the sum: the carries are left to the conclusion
+                for (int k = 1; k + 1 < lines.size(); k++) {
+                    String[] sides = lines.get(k).split("=");
+                    int sum = 0;
+                    String[] digits = sides[0].split("\\+");
+                    for (int j = 0; j < ops.size(); j++) {
+                        String o = ops.get(j).toString();
+                        assertEquals(k - 1 < o.length() ? o.charAt(o.length() - k) - '0' : 0, Integer.parseInt(digits[j]), lines.get(k));
+                        sum += Integer.parseInt(digits[j]);
+                    }
+                    assertEquals(sum, Integer.parseInt(sides[1]), lines.get(k));
+                    total = total.add(BigInteger.valueOf(sum).multiply(BigInteger.TEN.pow(k - 1)));
+                }
+                BigInteger truth = ops.stream().reduce(BigInteger.ZERO, BigInteger::add);
+                assertEquals(truth, total);
+                assertEquals("So the sum is " + truth + ".", lines.getLast());
+            }
+        assertEquals(GymFormat.Style.SKETCH, GymFormat.Style.parse("sketch"));
+    }
 }
