@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * SafetensorsException} line naming the file; anything else (NullPointerException, ArithmeticException,
  * IndexOutOfBounds, OutOfMemoryError, InternalError, a message over several lines) fails the test with the seed and
  * iteration that reproduce it. CI runs 20,000 inputs (seconds); before a release run more:
- * {@code ./mvnw -B -o -pl tensor test -Dtest=SafetensorsFuzzTest -Dfuzz.iterations=100000 [-Dfuzz.seed=N]}
+ * {@code ./mvnw -B -o -pl tensor -am test -Dtest=SafetensorsFuzzTest -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dfuzz.iterations=100000 [-Dfuzz.seed=N]}
  * (it prints how many inputs loaded and how many were refused).
  */
 class SafetensorsFuzzTest {
